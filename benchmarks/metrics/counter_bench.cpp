@@ -26,7 +26,8 @@ void std_atomic_inc(benchmark::State& state) {
 
 int register_all = [] {
   for (int threads : {1, 2}) {
-    std::string workload = "counter_inc_" + std::to_string(threads) + "threads";
+    std::string workload =
+        "counter_inc_" + std::to_string(threads) + (threads == 1 ? "thread" : "threads");
     benchmark::RegisterBenchmark((workload + "/hotpath").c_str(), hotpath_inc)
         ->Threads(threads)
         ->UseRealTime();

@@ -72,7 +72,8 @@ void counter_inc(benchmark::State& state) {
 
 int register_all = [] {
   for (int threads : {1, 2}) {
-    std::string workload = "histogram_record_" + std::to_string(threads) + "threads";
+    std::string workload =
+        "histogram_record_" + std::to_string(threads) + (threads == 1 ? "thread" : "threads");
     benchmark::RegisterBenchmark((workload + "/hotpath").c_str(), hotpath_record)
         ->Threads(threads)
         ->UseRealTime();

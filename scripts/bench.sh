@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds hotpath's benchmarks in Release, runs every one (peers in the same binary), and writes
+# benchmarks/results/*.json, RESULTS.md and one PNG chart per module.
+#   scripts/bench.sh                      all benchmarks, 5 repetitions, medians reported
+#   BENCH_REPETITIONS=3 BENCH_FILTER=counter scripts/bench.sh
+# Installs missing Debian packages first.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$here/deps.sh"
+cd "$here/.."
+hotpath_deps core bench
+jobs=${HOTPATH_JOBS:-$(nproc)}
+cmake --preset release
+cmake --build --preset release -j "$jobs"
+
+results=benchmarks/results
+mkdir -p "$results"
+reps=${BENCH_REPETITIONS:-5}
+filter=${BENCH_FILTER:-}
+ran=0
+for bin in build/release/bench/bench_*; do
+  [ -x "$bin" ] || continue
+  name=$(basename "$bin")
+  [ -n "$filter" ] && [[ "$name" != *"$filter"* ]] && continue
+  echo "== $name"
+  "$bin" --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
+    --benchmark_out="$results/$name.json" --benchmark_out_format=json
+  ran=$((ran + 1))
+done
+[ "$ran" -gt 0 ] || { echo "no benchmark binary matched" >&2; exit 1; }
+
+python3 "$here/bench_report.py" "$results" --compiler "$(c++ --version | head -1)"
+echo "report: $results/RESULTS.md"

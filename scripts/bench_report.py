@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Turns Google Benchmark JSON files into benchmarks/results/RESULTS.md and PNG charts.
+
+Benchmarks are named <workload>/<implementation>[/args]; the implementation is `hotpath` or a
+peer. For every workload the report sets each peer beside hotpath with the ratio
+peer time / hotpath time (equal to hotpath's throughput over the peer's when items are counted):
+above 1 hotpath is faster. Medians of the repetitions are used when present.
+
+usage: bench_report.py RESULTS_DIR [--compiler TEXT]
+Standard library only; charts need gnuplot (skipped with a note when it is missing).
+"""
+
+import argparse
+import collections
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+
+# Name parts Google Benchmark appends on its own; they are not part of the workload.
+GB_SUFFIX = re.compile(r"^(real_time|process_time|manual_time|threads:\d+|min_time:.*|"
+                       r"min_warmup_time:.*|repeats:\d+|iterations:\d+)$")
+TIME_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+
+def parse_name(run_name):
+    parts = run_name.split("/")
+    if len(parts) < 2:
+        return None
+    args = [p for p in parts[2:] if not GB_SUFFIX.match(p)]
+    workload = "/".join([parts[0]] + args)
+    return workload, parts[1]
+
+
+def load(results_dir):
+    """module -> workload -> impl -> {'time_ns', 'items_per_second'}; plus the first context."""
+    modules = collections.OrderedDict()
+    context = None
+    for fname in sorted(os.listdir(results_dir)):
+        if not (fname.startswith("bench_") and fname.endswith(".json")):
+            continue
+        with open(os.path.join(results_dir, fname)) as f:
+            data = json.load(f)
+        context = context or data.get("context", {})
+        module = fname[len("bench_"):-len(".json")].split("_", 1)[0]
+        entries = data.get("benchmarks", [])
+        has_median = any(e.get("aggregate_name") == "median" for e in entries)
+        for e in entries:
+            if has_median and e.get("aggregate_name") != "median":
+                continue
+            if not has_median and e.get("run_type") == "aggregate":
+                continue
+            if e.get("error_occurred"):
+                continue
+            parsed = parse_name(e.get("run_name", e["name"]))
+            if parsed is None:
+                continue
+            workload, impl = parsed
+            unit = TIME_NS[e.get("time_unit", "ns")]
+            modules.setdefault(module, collections.OrderedDict()).setdefault(
+                workload, collections.OrderedDict())[impl] = {
+                    "time_ns": e["real_time"] * unit,
+                    "items_per_second": e.get("items_per_second"),
+            }
+    return modules, context or {}
+
+
+def ratio(hot, peer):
+    """peer time / hotpath time, from throughput when both count items."""
+    if hot.get("items_per_second") and peer.get("items_per_second"):
+        return hot["items_per_second"] / peer["items_per_second"]
+    return peer["time_ns"] / hot["time_ns"]
+
+
+def fmt_result(r):
+    ips = r.get("items_per_second")
+    if ips:
+        for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+            if ips >= scale:
+                return f"{ips / scale:.1f} {suffix}items/s"
+        return f"{ips:.1f} items/s"
+    t = r["time_ns"]
+    for scale, suffix in ((1e9, "s"), (1e6, "ms"), (1e3, "us")):
+        if t >= scale:
+            return f"{t / scale:.2f} {suffix}"
+    return f"{t:.1f} ns"
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def machine_line(context, compiler):
+    cpus = context.get("num_cpus", os.cpu_count())
+    mhz = context.get("mhz_per_cpu")
+    build = context.get("library_build_type", "?")
+    parts = [f"{cpu_model()}, {cpus} CPUs" + (f" @ {mhz} MHz" if mhz else ""),
+             f"{platform.system()} {platform.release()}"]
+    if compiler:
+        parts.append(compiler)
+    parts.append(f"Google Benchmark library built as {build}")
+    parts.append(context.get("date", datetime.datetime.now().isoformat(timespec="seconds")))
+    return "; ".join(parts)
+
+
+def chart(module, rows, out_png):
+    """Bar chart of peer/hotpath ratios, log scale, one bar per (workload, peer)."""
+    if not shutil.which("gnuplot") or not rows:
+        return False
+    data_path = out_png[:-4] + ".dat"
+    with open(data_path, "w") as f:
+        for workload, peer, r in rows:
+            f.write(f'"{workload}\\n{peer}" {r:.6g}\n')
+    height = 560
+    width = max(720, 120 * len(rows))
+    script = f"""
+set terminal png size {width},{height} noenhanced
+set output '{out_png}'
+set title "hotpath {module}: peer time / hotpath time (above 1: hotpath faster)"
+set style data histograms
+set style fill solid 0.8 border -1
+set boxwidth 0.7
+set logscale y 2
+set grid ytics
+set ylabel "ratio (log scale)"
+set xtics rotate by -30 font ",9"
+set bmargin 10
+set rmargin 12
+set key off
+set arrow from graph 0, first 1 to graph 1, first 1 nohead lc rgb "red" lw 2
+plot '{data_path}' using 2:xtic(1) lc rgb "#3060a0", \
+     '' using 0:2:(sprintf("%.2fx", $2)) with labels offset 0,0.8 font ",9"
+"""
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    os.remove(data_path)
+    return True
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results_dir")
+    ap.add_argument("--compiler", default="")
+    args = ap.parse_args()
+
+    modules, context = load(args.results_dir)
+    if not modules:
+        print("bench_report: no benchmark JSON in " + args.results_dir, file=sys.stderr)
+        return 1
+    lines = ["# hotpath benchmark results", "",
+             "Generated by `scripts/bench.sh`. Each row sets a peer beside hotpath on one workload, "
+             "both measured in the same binary and run. Results are medians of the repetitions; "
+             "**ratio = peer time / hotpath time** (equal to hotpath's throughput over the peer's), "
+             "so above 1 means hotpath is faster.", "",
+             f"Machine: {machine_line(context, args.compiler)}", ""]
+    for module, workloads in modules.items():
+        lines += [f"## {module}", "",
+                  "| workload | hotpath | peer | peer result | ratio peer/hotpath |",
+                  "|---|---|---|---|---|"]
+        rows = []
+        for workload, impls in workloads.items():
+            hot = impls.get("hotpath")
+            peers = [(name, r) for name, r in impls.items() if name != "hotpath"]
+            if hot is None:
+                for name, r in peers:
+                    lines.append(f"| {workload} | (none) | {name} | {fmt_result(r)} | |")
+                continue
+            if not peers:
+                lines.append(f"| {workload} | {fmt_result(hot)} | (none) | | |")
+            for name, r in peers:
+                q = ratio(hot, r)
+                rows.append((workload, name, q))
+                lines.append(
+                    f"| {workload} | {fmt_result(hot)} | {name} | {fmt_result(r)} | {q:.2f}x |")
+        png = os.path.join(args.results_dir, f"{module}.png")
+        if chart(module, rows, os.path.abspath(png)):
+            lines += ["", f"![{module} ratios]({module}.png)"]
+        else:
+            lines += ["", "(no chart: gnuplot not found)"]
+        lines.append("")
+    with open(os.path.join(args.results_dir, "RESULTS.md"), "w") as f:
+        f.write("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
