@@ -29,5 +29,5 @@ for bin in build/release/bench/bench_*; do
 done
 [ "$ran" -gt 0 ] || { echo "no benchmark binary matched" >&2; exit 1; }
 
-python3 "$here/bench_report.py" "$results" --compiler "$(c++ --version | head -1)"
+python3 "$here/bench_report.py" "$results" --compiler "hotpath built Release with $(c++ --version | head -1)"
 echo "report: $results/RESULTS.md"

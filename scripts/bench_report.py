@@ -6,7 +6,10 @@ peer. For every workload the report sets each peer beside hotpath with the ratio
 peer time / hotpath time (equal to hotpath's throughput over the peer's when items are counted):
 above 1 hotpath is faster. Medians of the repetitions are used when present.
 
-usage: bench_report.py RESULTS_DIR [--compiler TEXT]
+Targets: benchmarks/<module>/targets.json may list {"workload", "peer", "min_ratio", "target"};
+each such row of the table then says whether the ratio met its target.
+
+usage: bench_report.py RESULTS_DIR [--compiler TEXT] [--targets-dir benchmarks]
 Standard library only; charts need gnuplot (skipped with a note when it is missing).
 """
 
@@ -67,6 +70,16 @@ def load(results_dir):
                     "items_per_second": e.get("items_per_second"),
             }
     return modules, context or {}
+
+
+def load_targets(targets_dir, module):
+    """(workload, peer) -> (min_ratio, text) from benchmarks/<module>/targets.json, if any."""
+    path = os.path.join(targets_dir, module, "targets.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return {(t["workload"], t["peer"]): (float(t["min_ratio"]), t["target"])
+                for t in json.load(f)}
 
 
 def ratio(hot, peer):
@@ -151,6 +164,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("results_dir")
     ap.add_argument("--compiler", default="")
+    ap.add_argument("--targets-dir", default=os.path.join(os.path.dirname(__file__), "..",
+                                                          "benchmarks"))
     args = ap.parse_args()
 
     modules, context = load(args.results_dir)
@@ -164,24 +179,30 @@ def main():
              "so above 1 means hotpath is faster.", "",
              f"Machine: {machine_line(context, args.compiler)}", ""]
     for module, workloads in modules.items():
+        targets = load_targets(args.targets_dir, module)
         lines += [f"## {module}", "",
-                  "| workload | hotpath | peer | peer result | ratio peer/hotpath |",
-                  "|---|---|---|---|---|"]
+                  "| workload | hotpath | peer | peer result | ratio peer/hotpath | target |",
+                  "|---|---|---|---|---|---|"]
         rows = []
         for workload, impls in workloads.items():
             hot = impls.get("hotpath")
             peers = [(name, r) for name, r in impls.items() if name != "hotpath"]
             if hot is None:
                 for name, r in peers:
-                    lines.append(f"| {workload} | (none) | {name} | {fmt_result(r)} | |")
+                    lines.append(f"| {workload} | (none) | {name} | {fmt_result(r)} | | |")
                 continue
             if not peers:
-                lines.append(f"| {workload} | {fmt_result(hot)} | (none) | | |")
+                lines.append(f"| {workload} | {fmt_result(hot)} | (none) | | | |")
             for name, r in peers:
                 q = ratio(hot, r)
                 rows.append((workload, name, q))
-                lines.append(
-                    f"| {workload} | {fmt_result(hot)} | {name} | {fmt_result(r)} | {q:.2f}x |")
+                target = ""
+                if (workload, name) in targets:
+                    need, text = targets[(workload, name)]
+                    verdict = "met" if q >= need else f"**missed** by {need / q:.2f}x"
+                    target = f"{text} (ratio >= {need:g}): {verdict}"
+                lines.append(f"| {workload} | {fmt_result(hot)} | {name} | {fmt_result(r)} "
+                             f"| {q:.2f}x | {target} |")
         png = os.path.join(args.results_dir, f"{module}.png")
         if chart(module, rows, os.path.abspath(png)):
             lines += ["", f"![{module} ratios]({module}.png)"]

@@ -4,7 +4,7 @@
 #   scripts/deps.sh core test bench
 set -euo pipefail
 
-hotpath_pkgs_core=(g++ cmake ninja-build pkg-config libboost1.81-dev libconcurrentqueue-dev
+hotpath_pkgs_core=(g++ clang cmake ninja-build pkg-config libboost1.81-dev libconcurrentqueue-dev
   zlib1g-dev libbz2-dev liblzma-dev)
 hotpath_pkgs_test=(libgtest-dev libbenchmark-dev curl)
 hotpath_pkgs_bench=(libbenchmark-dev gnuplot-nox python3)

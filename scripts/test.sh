@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds hotpath and runs its tests: scripts/test.sh [dev|release|asan|tsan] (default dev).
+# Builds hotpath and runs its tests: scripts/test.sh [dev|release|asan|tsan|clang] (default dev).
 # Installs missing Debian packages first.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -76,6 +76,28 @@ TEST(Exposition, DefaultHistogramBucketsAreA125SeriesOverTheRange) {
     EXPECT_LT(b[i - 1], b[i]);
 }
 
+TEST(Exposition, DefaultBucketLinesAgreeWithCountAtOrBelow) {
+  histogram h;
+  for (std::uint64_t v = 1; v < 100'000'000; v = v * 3 + 1)
+    h.record(v);
+  auto snap = h.snapshot();
+  exposition out;
+  out.add_histogram("t_seconds", "h", {}, snap, {.scale = 1e-9});
+  std::string text = out.str();
+  auto bounds = hotpath::metrics::detail::default_buckets(1e-9);
+  std::size_t pos = 0;
+  for (double b : bounds) {
+    pos = text.find("t_seconds_bucket{le=\"", pos);
+    ASSERT_NE(pos, std::string::npos);
+    std::size_t value_at = text.find("} ", pos) + 2;
+    std::uint64_t shown = std::stoull(text.substr(value_at, text.find('\n', value_at) - value_at));
+    EXPECT_EQ(shown, snap.count_at_or_below(b * 1e9)) << "le=" << b;
+    pos = value_at;
+  }
+  EXPECT_NE(text.find("t_seconds_bucket{le=\"+Inf\"} " + std::to_string(snap.count()) + "\n"),
+            std::string::npos);
+}
+
 TEST(Exposition, RejectsInvalidNames) {
   exposition out;
   EXPECT_THROW(out.add_gauge("1abc", "h", {}, 1), hotpath::error);

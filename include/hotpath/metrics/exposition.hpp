@@ -145,16 +145,25 @@ class exposition {
     const std::vector<double>& bounds = how.buckets.empty() ? defaults : how.buckets;
     double prev = -INFINITY;
     std::string le;
+    // One walk over the fine buckets for all bounds; same rule as count_at_or_below().
+    std::span<const std::uint64_t> fine = snap.buckets();
+    std::size_t next = 0;
+    std::uint64_t cumulative = 0;
     for (double bound : bounds) {
       if (!(bound > prev)) {
         hotpath::detail::throw_error("hotpath::metrics::exposition: buckets of '", name,
                                      "' are not strictly ascending at ", bound);
       }
       prev = bound;
+      double raw = unit.to_raw(bound);
+      while (next < fine.size() &&
+             static_cast<double>(histogram_snapshot::bucket_value(next)) <= raw) {
+        cumulative += fine[next++];
+      }
       le.clear();
       detail::append_double(le, bound);
       sample_line(body, name, "_bucket", labels, &le);
-      detail::append_uint(body, snap.count_at_or_below(unit.to_raw(bound)));
+      detail::append_uint(body, cumulative);
       body += '\n';
     }
     le = "+Inf";
