@@ -58,7 +58,7 @@ struct histogram_exposition {
   double scale = 1.0;
   /// Bucket upper bounds in scaled units, ascending; empty means a 1-2.5-5 series that covers
   /// the histogram's whole range. +Inf is always added.
-  std::vector<double> buckets;
+  std::vector<double> buckets{};
 };
 
 namespace detail {
