@@ -4,5 +4,6 @@
 
 #include "hotpath/config.hpp"
 #include "hotpath/core.hpp"
+#include "hotpath/exec.hpp"
 #include "hotpath/metrics.hpp"
 #include "hotpath/version.hpp"

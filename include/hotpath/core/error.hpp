@@ -24,6 +24,20 @@ class error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A task or load that was dropped because its stop token was triggered or its owner shut down.
+class cancelled : public error {
+ public:
+  cancelled() : error("hotpath: cancelled") {}
+  using error::error;
+};
+
+/// A task that had not started when its deadline passed, so it never ran.
+class deadline_exceeded : public error {
+ public:
+  deadline_exceeded() : error("hotpath: deadline exceeded before the task started") {}
+  using error::error;
+};
+
 namespace detail {
 
 inline void append_piece(std::string& out, std::string_view s) {

@@ -1,0 +1,7 @@
+// hotpath/exec.hpp: the execution module: thread pool, futures, queue and idle policies.
+#pragma once
+
+#include "hotpath/exec/future.hpp"
+#include "hotpath/exec/idle_policy.hpp"
+#include "hotpath/exec/queue_policy.hpp"
+#include "hotpath/exec/thread_pool.hpp"

@@ -1,0 +1,676 @@
+// hotpath/exec/thread_pool.hpp: a thread pool with futures, priorities, deadlines, cancellation,
+// nested waits and work stealing.
+//
+//   hotpath::thread_pool<> pool;                                  // one thread per CPU it may use
+//   auto f = pool.submit([](int x) { return x * 2; }, 21);        // hotpath::future<int>
+//   pool.post([] { log_line(); });                                // fire and forget
+//   pool.submit({.priority = hotpath::priority::high, .stop = source.get_token()}, job);
+//   pool.wait_idle();
+//
+// Policies, in any order: a queue policy (queue::moodycamel by default, queue::mutex_deque), an
+// idle policy (idle::spin_then_park by default, idle::park) and a clock (std::chrono::steady_clock
+// by default; hotpath::manual_clock in tests) for deadlines and the timing histograms.
+//
+// Scheduling: three global queues (high, normal, low). A worker takes, in order: a high task, a
+// task from its own local deque (newest first: what it submitted itself), a normal task, a task
+// stolen from another worker's deque (oldest first), a low task. So a high task queued after a
+// low one starts first when both wait. Tasks submitted from a worker thread at normal priority
+// without a deadline or stop token go to that worker's deque.
+//
+// Deadlines and cancellation: a task whose deadline passed before a worker took it is not run;
+// its future holds hotpath::deadline_exceeded. A task whose stop token was stopped while it
+// waited is not run; its future holds hotpath::cancelled. A callable that takes a std::stop_token
+// first receives the task's token and can stop early while running.
+//
+// Exceptions: from submit()ted tasks they go to the future; from post()ed tasks to
+// options.on_error (default: counted in stats().failed and the first one printed to stderr).
+// A worker thread never dies of a task's exception.
+//
+// Nested work: future::get() on a worker runs queued tasks while it waits, so tasks that submit
+// and wait on the same pool do not deadlock it.
+//
+// Shutdown: the destructor (or shutdown()) stops the pool by options.on_destroy:
+// shutdown_mode::drain runs every queued task first (resuming a paused pool); shutdown_mode::cancel
+// completes queued tasks' futures with hotpath::cancelled without running them. Running tasks
+// always finish. submit/post after shutdown throw hotpath::error.
+//
+// Thread safety: every member may be called from any thread, including pool workers (except
+// shutdown and the destructor, which must not run on a worker of this pool).
+// Cost: submit is one allocation (the future's shared state) and one queue push; post allocates
+// only when the callable's captures exceed 48 bytes.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <ranges>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#if defined(__linux__)
+#include <pthread.h>
+#include <sched.h>
+#endif
+
+#include "hotpath/config.hpp"
+#include "hotpath/core/cache_line.hpp"
+#include "hotpath/core/clock.hpp"
+#include "hotpath/core/detail/futex.hpp"
+#include "hotpath/core/detail/policy.hpp"
+#include "hotpath/core/error.hpp"
+#include "hotpath/exec/detail/task.hpp"
+#include "hotpath/exec/future.hpp"
+#include "hotpath/exec/idle_policy.hpp"
+#include "hotpath/exec/queue_policy.hpp"
+#include "hotpath/metrics/counter.hpp"
+#include "hotpath/metrics/exposition.hpp"
+#include "hotpath/metrics/histogram.hpp"
+#include "hotpath/metrics/registry.hpp"
+
+namespace hotpath::inline HOTPATH_ABI {
+
+/// Which global queue a task waits in.
+enum class priority : std::uint8_t { high = 0, normal = 1, low = 2 };
+
+/// What stopping a pool does with tasks still queued.
+enum class shutdown_mode : std::uint8_t {
+  drain,   ///< run them all, then stop
+  cancel,  ///< complete them with hotpath::cancelled without running them
+};
+
+/// Runtime knobs of a thread_pool.
+struct thread_pool_options {
+  /// Worker threads; 0 means the number of CPUs in this process's affinity mask.
+  unsigned threads = 0;
+  /// Thread names are "<name>-<index>", cut to the 15 characters Linux keeps.
+  std::string name = "hotpath";
+  /// Called on each worker thread before it takes tasks, with the worker's index.
+  std::function<void(unsigned)> on_thread_start = {};
+  /// Called on each worker thread after its last task.
+  std::function<void(unsigned)> on_thread_exit = {};
+  /// Receives exceptions thrown by post()ed tasks; empty: print the first to stderr.
+  std::function<void(std::exception_ptr)> on_error = {};
+  /// What the destructor does with queued tasks.
+  shutdown_mode on_destroy = shutdown_mode::drain;
+  /// Time one task in this many for the queue-wait and run-time histograms; 0: none.
+  unsigned timing_sample = 16;
+};
+
+/// A snapshot of a pool's counters. Every submitted task ends up in exactly one of
+/// completed, cancelled or expired; failed counts the completed ones that threw.
+struct thread_pool_stats {
+  std::uint64_t submitted = 0;
+  std::uint64_t completed = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t cancelled = 0;
+  std::uint64_t expired = 0;
+  std::uint64_t queue_depth = 0;
+  unsigned threads = 0;
+  metrics::histogram_snapshot queue_wait_ns;
+  metrics::histogram_snapshot run_time_ns;
+};
+
+namespace detail {
+
+inline unsigned affinity_cpu_count() noexcept {
+#if defined(__linux__)
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return static_cast<unsigned>(n);
+  }
+#endif
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+
+template <class P>
+struct is_queue_policy : std::bool_constant<queue_policy<P>> {};
+template <class P>
+struct is_idle_policy : std::bool_constant<idle_policy<P>> {};
+template <class P>
+struct is_clock_policy : std::bool_constant<hotpath::clock<P>> {};
+
+// Tells future::get() and submit() which pool (and worker) the calling thread belongs to.
+constinit inline thread_local const void* tls_pool = nullptr;
+constinit inline thread_local void* tls_worker = nullptr;
+
+}  // namespace detail
+
+/// A work-stealing thread pool; see the header comment for the scheduling contract.
+template <class... Policies>
+class thread_pool {
+  static_assert(detail::count_policies<detail::is_queue_policy, Policies...> <= 1,
+                "hotpath::thread_pool: more than one queue policy");
+  static_assert(detail::count_policies<detail::is_idle_policy, Policies...> <= 1,
+                "hotpath::thread_pool: more than one idle policy");
+  static_assert(detail::count_policies<detail::is_clock_policy, Policies...> <= 1,
+                "hotpath::thread_pool: more than one clock");
+  static_assert((... &&
+                 (queue_policy<Policies> || idle_policy<Policies> || hotpath::clock<Policies>)),
+                "hotpath::thread_pool: a policy is neither a queue policy, an idle policy nor a "
+                "clock (see queue_policy.hpp, idle_policy.hpp, core/clock.hpp)");
+
+ public:
+  using queue_type =
+      detail::select_policy_t<detail::is_queue_policy, queue::moodycamel, Policies...>;
+  using idle_type =
+      detail::select_policy_t<detail::is_idle_policy, idle::spin_then_park, Policies...>;
+  using clock_type =
+      detail::select_policy_t<detail::is_clock_policy, std::chrono::steady_clock, Policies...>;
+  using time_point = typename clock_type::time_point;
+
+  /// Per-task scheduling options.
+  struct task_options {
+    hotpath::priority priority = hotpath::priority::normal;
+    /// Not started by then: not run, the future holds hotpath::deadline_exceeded.
+    time_point deadline = time_point::max();
+    /// Stopped while queued: not run, the future holds hotpath::cancelled.
+    std::stop_token stop = {};
+  };
+
+  explicit thread_pool(thread_pool_options opts = {}, clock_type clk = clock_type{})
+      : opts_(std::move(opts)), clock_(std::move(clk)) {
+    unsigned n = opts_.threads == 0 ? detail::affinity_cpu_count() : opts_.threads;
+    workers_.reserve(n);
+    for (unsigned i = 0; i < n; ++i)
+      workers_.push_back(std::make_unique<worker>(*this, i));
+    try {
+      for (auto& w : workers_)
+        w->thread = std::thread([this, p = w.get()] { worker_main(*p); });
+    } catch (...) {
+      shutdown(shutdown_mode::cancel);
+      throw;
+    }
+  }
+
+  thread_pool(const thread_pool&) = delete;
+  thread_pool& operator=(const thread_pool&) = delete;
+
+  /// Stops the pool as options.on_destroy says; see shutdown().
+  ~thread_pool() { shutdown(opts_.on_destroy); }
+
+  /// Number of worker threads.
+  [[nodiscard]] unsigned thread_count() const noexcept {
+    return static_cast<unsigned>(workers_.size());
+  }
+
+  /// Runs f(args...) on the pool; the future holds its result or exception.
+  template <class F, class... Args>
+    requires(!std::is_same_v<std::remove_cvref_t<F>, task_options>)
+  [[nodiscard]] auto submit(F&& f, Args&&... args) {
+    return submit(task_options{}, std::forward<F>(f), std::forward<Args>(args)...);
+  }
+
+  /// submit() with a priority, a deadline or a stop token. If f takes a std::stop_token first,
+  /// it receives `opts.stop`.
+  template <class F, class... Args>
+  [[nodiscard]] auto submit(task_options opts, F&& f, Args&&... args) {
+    auto call = bind(opts.stop, std::forward<F>(f), std::forward<Args>(args)...);
+    using result = std::invoke_result_t<decltype(call)&>;
+    detail::promise<result> p;
+    future<result> fut = detail::make_future(p);
+    enqueue(opts, detail::task(future_body<result, decltype(call)>{std::move(call), std::move(p)}));
+    return fut;
+  }
+
+  /// Runs f(args...) on the pool without a future; an exception goes to options.on_error.
+  template <class F, class... Args>
+    requires(!std::is_same_v<std::remove_cvref_t<F>, task_options>)
+  void post(F&& f, Args&&... args) {
+    post(task_options{}, std::forward<F>(f), std::forward<Args>(args)...);
+  }
+
+  /// post() with a priority, a deadline or a stop token.
+  template <class F, class... Args>
+  void post(task_options opts, F&& f, Args&&... args) {
+    auto call = bind(opts.stop, std::forward<F>(f), std::forward<Args>(args)...);
+    enqueue(opts, detail::task(post_body<decltype(call)>{std::move(call), this}));
+  }
+
+  /// Posts every callable of `tasks` (moved out of it) in bulk: one queue operation per 64.
+  template <std::ranges::input_range R>
+  void post_bulk(R&& tasks) {
+    check_open();
+    constexpr std::size_t chunk = 64;
+    queued batch[chunk];
+    std::size_t n = 0;
+    auto flush = [&] {
+      unfinished_.fetch_add(n, std::memory_order_relaxed);
+      submitted_.inc(n);
+      queues_[static_cast<int>(priority::normal)].push_bulk(batch, n);
+      queued_.fetch_add(static_cast<std::int64_t>(n), std::memory_order_seq_cst);
+      wake(static_cast<int>(std::min<std::size_t>(n, workers_.size())));
+      n = 0;
+    };
+    for (auto&& f : tasks) {
+      using fn = std::remove_cvref_t<decltype(f)>;
+      batch[n].work = detail::task(post_body<fn>{std::move(f), this});
+      batch[n].enqueued = sample_time();
+      if (++n == chunk) flush();
+    }
+    if (n != 0) flush();
+  }
+
+  /// Blocks until no task is queued or running.
+  void wait_idle() { wait_idle_impl(std::chrono::nanoseconds(-1)); }
+
+  /// wait_idle() for at most `d`; true if the pool became idle.
+  template <class Rep, class Period>
+  bool wait_idle_for(std::chrono::duration<Rep, Period> d) {
+    return wait_idle_impl(std::chrono::duration_cast<std::chrono::nanoseconds>(d));
+  }
+
+  /// Workers finish their current task and take no new one until resume().
+  void pause() noexcept { paused_.store(true, std::memory_order_seq_cst); }
+  /// Lets workers take tasks again.
+  void resume() noexcept {
+    paused_.store(false, std::memory_order_seq_cst);
+    wake(static_cast<int>(workers_.size()));
+  }
+  [[nodiscard]] bool paused() const noexcept { return paused_.load(std::memory_order_relaxed); }
+
+  /// Stops accepting work, handles queued tasks by `mode`, waits for running tasks and joins
+  /// the workers. Later calls do nothing. Must not be called from a worker of this pool.
+  void shutdown(shutdown_mode mode = shutdown_mode::drain) {
+    std::lock_guard lock(shutdown_mu_);
+    if (joined_) return;
+    metrics_handle_.reset();
+    closed_.store(true, std::memory_order_seq_cst);
+    if (mode == shutdown_mode::cancel) cancel_queued();
+    stopping_.store(true, std::memory_order_seq_cst);
+    paused_.store(false, std::memory_order_seq_cst);
+    wake_all();
+    for (auto& w : workers_) {
+      if (w->thread.joinable()) w->thread.join();
+    }
+    joined_ = true;
+    // A submit that raced with closing may have queued after the workers left.
+    cancel_queued();
+  }
+
+  /// Counters and histograms since construction.
+  [[nodiscard]] thread_pool_stats stats() const {
+    thread_pool_stats s;
+    s.submitted = submitted_.value();
+    s.completed = completed_.value();
+    s.failed = failed_.value();
+    s.cancelled = cancelled_.value();
+    s.expired = expired_.value();
+    s.queue_depth = static_cast<std::uint64_t>(std::max<std::int64_t>(0, queued_.load()));
+    s.threads = thread_count();
+    s.queue_wait_ns = queue_wait_.snapshot();
+    s.run_time_ns = run_time_.snapshot();
+    return s;
+  }
+
+  /// Exports stats() into `reg` under `<name>_...` until the pool is destroyed (or this is called
+  /// again).
+  void register_metrics(metrics::registry& reg, std::string name) {
+    metrics_handle_ = reg.add_collector([this, name = std::move(name)](metrics::exposition& out) {
+      thread_pool_stats s = stats();
+      out.add_counter(name + "_tasks_submitted_total", "Tasks submitted.", {}, s.submitted);
+      out.add_counter(name + "_tasks_completed_total", "Tasks that ran (including failed).", {},
+                      s.completed);
+      out.add_counter(name + "_tasks_failed_total", "Tasks that threw.", {}, s.failed);
+      out.add_counter(name + "_tasks_cancelled_total",
+                      "Tasks dropped unrun by a stop token or shutdown.", {}, s.cancelled);
+      out.add_counter(name + "_tasks_expired_total", "Tasks dropped unrun at their deadline.", {},
+                      s.expired);
+      out.add_gauge(name + "_queue_depth", "Tasks waiting for a worker.", {},
+                    static_cast<double>(s.queue_depth));
+      out.add_gauge(name + "_threads", "Worker threads.", {}, s.threads);
+      out.add_histogram(name + "_queue_wait_seconds", "Time from submit to start (sampled).", {},
+                        s.queue_wait_ns, {.scale = 1e-9});
+      out.add_histogram(name + "_run_seconds", "Task run time (sampled).", {}, s.run_time_ns,
+                        {.scale = 1e-9});
+    });
+  }
+
+  /// The clock the pool reads deadlines and timings from.
+  [[nodiscard]] const clock_type& clock() const noexcept { return clock_; }
+
+ private:
+  struct queued {
+    detail::task work;
+    time_point deadline = time_point::max();
+    std::stop_token stop;
+    time_point enqueued = time_point::min();  // min: not sampled for timing
+  };
+
+  // A worker's own deque: the owner pushes and pops at the back, thieves take the front.
+  struct worker final : detail::helper {
+    worker(thread_pool& p, unsigned i) : pool(p), index(i) {}
+    bool help_one() override { return pool.run_one(*this); }
+
+    thread_pool& pool;
+    unsigned index;
+    std::thread thread;
+    std::mutex local_mu;
+    std::deque<queued> local;
+  };
+
+  template <class R, class Call>
+  struct future_body {
+    Call call;
+    detail::promise<R> promise;
+    bool run() { return promise.run(call); }
+    void fail(std::exception_ptr e) noexcept { promise.set_exception(std::move(e)); }
+  };
+
+  template <class Call>
+  struct post_body {
+    Call call;
+    thread_pool* pool;
+    bool run() {
+      try {
+        call();
+        return true;
+      } catch (...) {
+        pool->report_error(std::current_exception());
+        return false;
+      }
+    }
+    void fail(std::exception_ptr) noexcept {}
+  };
+
+  // A nullary callable for f(args...), or f(token, args...) when f accepts a stop token. Each
+  // task runs once, so the callable and its arguments are passed as rvalues, like std::thread.
+  template <class F, class... Args>
+  static auto bind(const std::stop_token& tok, F&& f, Args&&... args) {
+    using fn = std::decay_t<F>;
+    if constexpr (std::is_invocable_v<fn, std::stop_token, std::decay_t<Args>...>) {
+      return [f = std::forward<F>(f), tok,
+              ... a = std::forward<Args>(args)]() mutable -> decltype(auto) {
+        return std::invoke(std::move(f), tok, std::move(a)...);
+      };
+    } else {
+      static_assert(std::is_invocable_v<fn, std::decay_t<Args>...>,
+                    "hotpath::thread_pool: the task is not callable with these arguments");
+      if constexpr (sizeof...(Args) == 0) {
+        return fn(std::forward<F>(f));
+      } else {
+        return
+            [f = std::forward<F>(f), ... a = std::forward<Args>(args)]() mutable -> decltype(auto) {
+              return std::invoke(std::move(f), std::move(a)...);
+            };
+      }
+    }
+  }
+
+  void check_open() const {
+    if (closed_.load(std::memory_order_acquire)) {
+      hotpath::detail::throw_error("hotpath::thread_pool '", opts_.name,
+                                   "': submit after shutdown");
+    }
+  }
+
+  time_point sample_time() {
+    if (opts_.timing_sample == 0) return time_point::min();
+    thread_local unsigned tick = 0;
+    if (++tick % opts_.timing_sample != 0) return time_point::min();
+    return clock_.now();
+  }
+
+  void enqueue(const task_options& opts, detail::task&& work) {
+    check_open();
+    queued item{std::move(work), opts.deadline, opts.stop, sample_time()};
+    unfinished_.fetch_add(1, std::memory_order_relaxed);
+    submitted_.inc();
+    auto* self = static_cast<worker*>(detail::tls_worker);
+    if (detail::tls_pool == this && opts.priority == priority::normal &&
+        opts.deadline == time_point::max() && !opts.stop.stop_possible()) {
+      std::lock_guard lock(self->local_mu);
+      self->local.push_back(std::move(item));
+    } else {
+      queues_[static_cast<int>(opts.priority)].push(std::move(item));
+    }
+    queued_.fetch_add(1, std::memory_order_seq_cst);
+    wake(1);
+  }
+
+  // Wakes up to n parked workers. The seq_cst increment of queued_ before this load pairs with a
+  // parking worker's seq_cst sleepers_ increment before its queued_ check: one of the two sees
+  // the other.
+  void wake(int n) noexcept {
+    if (sleepers_.load(std::memory_order_seq_cst) == 0) return;
+    wake_word_.fetch_add(1, std::memory_order_seq_cst);
+    detail::futex_wake(wake_word_, n);
+  }
+  void wake_all() noexcept {
+    wake_word_.fetch_add(1, std::memory_order_seq_cst);
+    detail::futex_wake_all(wake_word_);
+  }
+
+  bool try_pop(worker& w, queued& out) {
+    if (queues_[0].try_pop(out)) return true;
+    {
+      std::lock_guard lock(w.local_mu);
+      if (!w.local.empty()) {
+        out = std::move(w.local.back());
+        w.local.pop_back();
+        return true;
+      }
+    }
+    if (queues_[1].try_pop(out)) return true;
+    for (std::size_t k = 1; k < workers_.size(); ++k) {
+      worker& victim = *workers_[(w.index + k) % workers_.size()];
+      std::unique_lock lock(victim.local_mu, std::try_to_lock);
+      if (lock.owns_lock() && !victim.local.empty()) {
+        out = std::move(victim.local.front());
+        victim.local.pop_front();
+        return true;
+      }
+    }
+    return queues_[2].try_pop(out);
+  }
+
+  bool run_one(worker& w) {
+    if (paused_.load(std::memory_order_relaxed)) return false;
+    queued item;
+    if (!try_pop(w, item)) return false;
+    if (HOTPATH_UNLIKELY(paused_.load(std::memory_order_seq_cst))) {
+      // pause() came between the check and the pop: keep the task for after resume(), so that
+      // no task starts once pause() has returned.
+      std::lock_guard lock(w.local_mu);
+      w.local.push_back(std::move(item));
+      return false;
+    }
+    queued_.fetch_sub(1, std::memory_order_seq_cst);
+    execute(item);
+    return true;
+  }
+
+  void execute(queued& item) {
+    if (item.stop.stop_requested()) {
+      item.work.fail(std::make_exception_ptr(cancelled()));
+      cancelled_.inc();
+    } else if (item.deadline != time_point::max() && clock_.now() >= item.deadline) {
+      item.work.fail(std::make_exception_ptr(deadline_exceeded()));
+      expired_.inc();
+    } else if (item.enqueued != time_point::min()) {
+      time_point start = clock_.now();
+      queue_wait_.record(item.enqueued < start ? start - item.enqueued
+                                               : std::chrono::nanoseconds(0));
+      bool ok = item.work.run();
+      time_point end = clock_.now();
+      run_time_.record(start < end ? end - start : std::chrono::nanoseconds(0));
+      count_run(ok);
+    } else {
+      count_run(item.work.run());
+    }
+    finish_one();
+  }
+
+  void count_run(bool ok) {
+    completed_.inc();
+    if (!ok) failed_.inc();
+  }
+
+  void finish_one() noexcept {
+    if (unfinished_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      idle_word_.fetch_add(1, std::memory_order_seq_cst);
+      if (idle_waiters_.load(std::memory_order_seq_cst) != 0) detail::futex_wake_all(idle_word_);
+    }
+  }
+
+  bool wait_idle_impl(std::chrono::nanoseconds timeout) {
+    auto start = std::chrono::steady_clock::now();
+    for (;;) {
+      std::uint32_t seen = idle_word_.load(std::memory_order_seq_cst);
+      idle_waiters_.fetch_add(1, std::memory_order_seq_cst);
+      if (unfinished_.load(std::memory_order_seq_cst) == 0) {
+        idle_waiters_.fetch_sub(1, std::memory_order_seq_cst);
+        return true;
+      }
+      std::chrono::nanoseconds left = timeout;
+      if (timeout.count() >= 0) {
+        left = timeout - (std::chrono::steady_clock::now() - start);
+        if (left.count() <= 0) {
+          idle_waiters_.fetch_sub(1, std::memory_order_seq_cst);
+          return false;
+        }
+      }
+      detail::futex_wait(idle_word_, seen, left);
+      idle_waiters_.fetch_sub(1, std::memory_order_seq_cst);
+    }
+  }
+
+  void report_error(std::exception_ptr e) noexcept {
+    if (opts_.on_error) {
+      try {
+        opts_.on_error(e);
+      } catch (...) {
+      }
+      return;
+    }
+    if (!error_reported_.exchange(true)) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        std::fprintf(stderr,
+                     "hotpath::thread_pool '%s': a posted task threw: %s (further errors are only "
+                     "counted in stats().failed)\n",
+                     opts_.name.c_str(), ex.what());
+      } catch (...) {
+        std::fprintf(stderr,
+                     "hotpath::thread_pool '%s': a posted task threw a non-std exception (further "
+                     "errors are only counted in stats().failed)\n",
+                     opts_.name.c_str());
+      }
+    }
+  }
+
+  // Completes every queued task with hotpath::cancelled.
+  void cancel_queued() {
+    auto drop = [this](queued& item) {
+      queued_.fetch_sub(1, std::memory_order_seq_cst);
+      item.work.fail(std::make_exception_ptr(cancelled("hotpath: pool shut down")));
+      cancelled_.inc();
+      finish_one();
+    };
+    queued item;
+    for (auto& q : queues_) {
+      while (q.try_pop(item))
+        drop(item);
+    }
+    for (auto& w : workers_) {
+      std::lock_guard lock(w->local_mu);
+      while (!w->local.empty()) {
+        item = std::move(w->local.front());
+        w->local.pop_front();
+        drop(item);
+      }
+    }
+  }
+
+  void worker_main(worker& w) {
+    detail::tls_pool = this;
+    detail::tls_worker = &w;
+    detail::tls_helper = &w;
+    name_thread(w.index);
+    if (opts_.on_thread_start) opts_.on_thread_start(w.index);
+    unsigned polls = 0;
+    for (;;) {
+      if (run_one(w)) {
+        polls = 0;
+        continue;
+      }
+      if (stopping_.load(std::memory_order_seq_cst) &&
+          queued_.load(std::memory_order_seq_cst) <= 0) {
+        break;
+      }
+      if (polls < idle_type::spin_polls && !paused_.load(std::memory_order_relaxed)) {
+        ++polls;
+        detail::cpu_relax();
+        continue;
+      }
+      park();
+    }
+    if (opts_.on_thread_exit) opts_.on_thread_exit(w.index);
+    detail::tls_helper = nullptr;
+    detail::tls_worker = nullptr;
+    detail::tls_pool = nullptr;
+  }
+
+  void park() {
+    std::uint32_t seen = wake_word_.load(std::memory_order_seq_cst);
+    sleepers_.fetch_add(1, std::memory_order_seq_cst);
+    bool work =
+        queued_.load(std::memory_order_seq_cst) > 0 && !paused_.load(std::memory_order_seq_cst);
+    if (!work && !stopping_.load(std::memory_order_seq_cst)) detail::futex_wait(wake_word_, seen);
+    sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+  }
+
+  void name_thread(unsigned index) {
+#if defined(__linux__)
+    std::string n = opts_.name + "-" + std::to_string(index);
+    if (n.size() > 15) n.resize(15);
+    pthread_setname_np(pthread_self(), n.c_str());
+#else
+    (void)index;
+#endif
+  }
+
+  thread_pool_options opts_;
+  clock_type clock_;
+  std::vector<std::unique_ptr<worker>> workers_;
+  typename queue_type::template queue<queued> queues_[3];
+
+  alignas(cache_line_size) std::atomic<std::int64_t> queued_{0};
+  alignas(cache_line_size) std::atomic<std::uint64_t> unfinished_{0};
+  alignas(cache_line_size) std::atomic<std::uint32_t> sleepers_{0};
+  std::atomic<std::uint32_t> wake_word_{0};
+  alignas(cache_line_size) std::atomic<std::uint32_t> idle_word_{0};
+  std::atomic<std::uint32_t> idle_waiters_{0};
+  std::atomic<bool> paused_{false};
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> closed_{false};
+  std::atomic<bool> error_reported_{false};
+
+  metrics::counter submitted_;
+  metrics::counter completed_;
+  metrics::counter failed_;
+  metrics::counter cancelled_;
+  metrics::counter expired_;
+  metrics::histogram queue_wait_;
+  metrics::histogram run_time_;
+
+  std::mutex shutdown_mu_;
+  bool joined_ = false;
+  metrics::collector_handle metrics_handle_;
+};
+
+}  // namespace hotpath::inline HOTPATH_ABI

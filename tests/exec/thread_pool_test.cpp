@@ -1,0 +1,381 @@
+#include "hotpath/exec/thread_pool.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <latch>
+#include <memory>
+#include <mutex>
+#include <numeric>
+#include <stdexcept>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hotpath/core/clock.hpp"
+#include "hotpath/metrics/registry.hpp"
+
+#if defined(__linux__)
+#include <pthread.h>
+#endif
+
+namespace {
+
+using namespace std::chrono_literals;
+using hotpath::priority;
+using hotpath::shutdown_mode;
+
+using default_pool = hotpath::thread_pool<>;
+using manual_pool = hotpath::thread_pool<hotpath::manual_clock>;
+
+// Blocks the pool's only worker until release(), so tests can queue tasks behind it.
+struct gate {
+  std::latch started{1};
+  std::latch open{1};
+  template <class Pool>
+  hotpath::future<void> block(Pool& pool) {
+    auto f = pool.submit([this] {
+      started.count_down();
+      open.wait();
+    });
+    started.wait();
+    return f;
+  }
+  void release() { open.count_down(); }
+};
+
+TEST(ThreadPool, SubmitReturnsTheResult) {
+  default_pool pool({.threads = 2});
+  EXPECT_EQ(pool.thread_count(), 2u);
+  auto f = pool.submit([](int a, int b) { return a * b; }, 6, 7);
+  EXPECT_EQ(f.get(), 42);
+  auto up = pool.submit([](std::unique_ptr<int> p) { return *p + 1; }, std::make_unique<int>(9));
+  EXPECT_EQ(up.get(), 10);
+  int side = 0;
+  pool.submit([&side] { side = 5; }).get();
+  EXPECT_EQ(side, 5);
+  auto s = pool.submit([] { return std::string(100, 'x'); });  // result larger than inline
+  EXPECT_EQ(s.get().size(), 100u);
+}
+
+TEST(ThreadPool, DefaultsToTheAffinityCpuCount) {
+  default_pool pool;
+  EXPECT_EQ(pool.thread_count(), hotpath::detail::affinity_cpu_count());
+}
+
+TEST(ThreadPool, ExceptionsTravelThroughTheFuture) {
+  default_pool pool({.threads = 2});
+  auto f = pool.submit([]() -> int { throw std::invalid_argument("bad row 7"); });
+  try {
+    (void)f.get();
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "bad row 7");
+  }
+  pool.wait_idle();
+  auto st = pool.stats();
+  EXPECT_EQ(st.submitted, 1u);
+  EXPECT_EQ(st.completed, 1u);
+  EXPECT_EQ(st.failed, 1u);
+}
+
+TEST(ThreadPool, PostedExceptionsGoToTheErrorHandlerAndWorkersSurvive) {
+  std::mutex mu;
+  std::vector<std::string> errors;
+  default_pool pool({.threads = 2, .on_error = [&](std::exception_ptr e) {
+                       try {
+                         std::rethrow_exception(e);
+                       } catch (const std::exception& ex) {
+                         std::lock_guard lock(mu);
+                         errors.emplace_back(ex.what());
+                       }
+                     }});
+  for (int i = 0; i < 10; ++i) {
+    pool.post([i] {
+      if (i % 2 == 0) throw std::runtime_error("task " + std::to_string(i));
+    });
+  }
+  pool.wait_idle();
+  EXPECT_EQ(errors.size(), 5u);
+  EXPECT_EQ(pool.submit([] { return 1; }).get(), 1);
+  pool.wait_idle();  // the counters move after the future is ready
+  auto st = pool.stats();
+  EXPECT_EQ(st.completed, 11u);
+  EXPECT_EQ(st.failed, 5u);
+}
+
+template <class Pool>
+void count_every_task(unsigned threads) {
+  constexpr int producers = 4;
+  constexpr int per_producer = 250'000;
+  std::vector<std::atomic<std::uint8_t>> hits(producers * per_producer);
+  Pool pool({.threads = threads});
+  std::vector<std::thread> ps;
+  for (int p = 0; p < producers; ++p) {
+    ps.emplace_back([&, p] {
+      for (int i = 0; i < per_producer; ++i) {
+        pool.post([&hits, k = p * per_producer + i] { hits[static_cast<std::size_t>(k)]++; });
+      }
+    });
+  }
+  for (auto& t : ps)
+    t.join();
+  pool.wait_idle();
+  std::size_t once = 0;
+  for (auto& h : hits)
+    once += h.load() == 1 ? 1 : 0;
+  EXPECT_EQ(once, hits.size());
+  auto st = pool.stats();
+  EXPECT_EQ(st.submitted, hits.size());
+  EXPECT_EQ(st.completed, hits.size());
+  EXPECT_EQ(st.failed + st.cancelled + st.expired, 0u);
+  EXPECT_EQ(st.queue_depth, 0u);
+}
+
+TEST(ThreadPool, RunsEveryTaskOfFourProducersExactlyOnce) {
+  count_every_task<default_pool>(2);
+}
+TEST(ThreadPool, RunsEveryTaskExactlyOnceWithTheMutexQueueAndParking) {
+  count_every_task<hotpath::thread_pool<hotpath::queue::mutex_deque, hotpath::idle::park>>(3);
+}
+
+TEST(ThreadPool, PostBulkRunsEveryTask) {
+  default_pool pool({.threads = 2});
+  std::atomic<int> sum{0};
+  std::vector<std::function<void()>> tasks;
+  for (int i = 1; i <= 1000; ++i)
+    tasks.emplace_back([&sum, i] { sum += i; });
+  pool.post_bulk(tasks);
+  pool.wait_idle();
+  EXPECT_EQ(sum.load(), 500500);
+  EXPECT_EQ(pool.stats().completed, 1000u);
+}
+
+TEST(ThreadPool, AHighTaskQueuedAfterALowOneStartsFirst) {
+  default_pool pool({.threads = 1});
+  gate g;
+  auto blocker = g.block(pool);
+  std::mutex mu;
+  std::vector<std::string> order;
+  auto note = [&](std::string s) {
+    return [&, s] {
+      std::lock_guard lock(mu);
+      order.push_back(s);
+    };
+  };
+  pool.post({.priority = priority::low}, note("low1"));
+  pool.post({.priority = priority::normal}, note("normal"));
+  pool.post({.priority = priority::low}, note("low2"));
+  pool.post({.priority = priority::high}, note("high"));
+  g.release();
+  pool.wait_idle();
+  EXPECT_EQ(order, (std::vector<std::string>{"high", "normal", "low1", "low2"}));
+}
+
+TEST(ThreadPool, ATaskPastItsDeadlineIsNotRun) {
+  hotpath::manual_clock clk;
+  manual_pool pool({.threads = 1}, clk);
+  gate g;
+  auto blocker = g.block(pool);
+  bool late_ran = false;
+  bool on_time_ran = false;
+  auto late = pool.submit({.deadline = clk.now() + 10ms}, [&] { late_ran = true; });
+  auto on_time = pool.submit({.deadline = clk.now() + 50ms}, [&] { on_time_ran = true; });
+  clk.advance(20ms);
+  g.release();
+  EXPECT_THROW(late.get(), hotpath::deadline_exceeded);
+  on_time.get();
+  EXPECT_FALSE(late_ran);
+  EXPECT_TRUE(on_time_ran);
+  pool.wait_idle();
+  auto st = pool.stats();
+  EXPECT_EQ(st.expired, 1u);
+  EXPECT_EQ(st.completed, 2u);  // the blocker and on_time
+}
+
+TEST(ThreadPool, AQueuedTaskWhoseTokenStoppedIsDropped) {
+  default_pool pool({.threads = 1});
+  gate g;
+  auto blocker = g.block(pool);
+  std::stop_source src;
+  bool ran = false;
+  auto f = pool.submit({.stop = src.get_token()}, [&] { ran = true; });
+  src.request_stop();
+  g.release();
+  EXPECT_THROW(f.get(), hotpath::cancelled);
+  EXPECT_FALSE(ran);
+  pool.wait_idle();
+  EXPECT_EQ(pool.stats().cancelled, 1u);
+}
+
+TEST(ThreadPool, ARunningTaskSeesItsStopToken) {
+  default_pool pool({.threads = 2});
+  std::stop_source src;
+  std::latch started(1);
+  auto f = pool.submit(
+      {.stop = src.get_token()},
+      [&](std::stop_token tok, int base) {
+        started.count_down();
+        int spins = 0;
+        while (!tok.stop_requested())
+          ++spins;
+        return base + (spins >= 0 ? 1 : 0);
+      },
+      41);
+  started.wait();
+  src.request_stop();
+  EXPECT_EQ(f.get(), 42);
+}
+
+int fib(default_pool& pool, int n) {
+  if (n < 2) return n;
+  auto a = pool.submit([&pool, n] { return fib(pool, n - 1); });
+  int b = fib(pool, n - 2);
+  return a.get() + b;
+}
+
+TEST(ThreadPool, NestedSubmitAndWaitDoesNotDeadlock) {
+  for (unsigned threads : {1u, 2u}) {
+    default_pool pool({.threads = threads});
+    EXPECT_EQ(pool.submit([&pool] { return fib(pool, 18); }).get(), 2584);
+    pool.wait_idle();
+    EXPECT_EQ(pool.stats().submitted, pool.stats().completed);
+  }
+}
+
+TEST(ThreadPool, WaitIdleForReportsATimeoutWhileATaskRuns) {
+  default_pool pool({.threads = 1});
+  gate g;
+  auto blocker = g.block(pool);
+  EXPECT_FALSE(pool.wait_idle_for(1ms));
+  g.release();
+  EXPECT_TRUE(pool.wait_idle_for(60s));
+  EXPECT_TRUE(pool.wait_idle_for(0ms));
+}
+
+TEST(ThreadPool, PauseHoldsTasksUntilResume) {
+  default_pool pool({.threads = 2});
+  pool.pause();
+  EXPECT_TRUE(pool.paused());
+  std::atomic<int> ran{0};
+  std::vector<hotpath::future<void>> fs;
+  for (int i = 0; i < 20; ++i)
+    fs.push_back(pool.submit([&] { ++ran; }));
+  EXPECT_EQ(fs.front().wait_for(5ms), std::future_status::timeout);
+  EXPECT_EQ(ran.load(), 0);
+  EXPECT_EQ(pool.stats().queue_depth, 20u);
+  pool.resume();
+  for (auto& f : fs)
+    f.get();
+  EXPECT_EQ(ran.load(), 20);
+}
+
+TEST(ThreadPool, DestroyingDrainsQueuedTasksByDefault) {
+  std::atomic<int> ran{0};
+  gate g;
+  auto pool = std::make_unique<default_pool>(hotpath::thread_pool_options{.threads = 1});
+  auto blocker = g.block(*pool);
+  for (int i = 0; i < 100; ++i)
+    pool->post([&] { ++ran; });
+  std::thread destroyer([&] { pool.reset(); });
+  g.release();
+  destroyer.join();
+  EXPECT_EQ(ran.load(), 100);
+}
+
+TEST(ThreadPool, CancelModeCompletesQueuedFuturesWithCancelled) {
+  std::atomic<int> ran{0};
+  gate g;
+  auto pool = std::make_unique<default_pool>(
+      hotpath::thread_pool_options{.threads = 1, .on_destroy = shutdown_mode::cancel});
+  auto blocker = g.block(*pool);
+  std::vector<hotpath::future<void>> fs;
+  for (int i = 0; i < 100; ++i)
+    fs.push_back(pool->submit([&] { ++ran; }));
+  std::thread destroyer([&] { pool.reset(); });
+  for (auto& f : fs)
+    f.wait();  // completed by the shutdown while the worker is still blocked
+  g.release();
+  destroyer.join();
+  blocker.get();  // the running task finished normally
+  for (auto& f : fs)
+    EXPECT_THROW(f.get(), hotpath::cancelled);
+  EXPECT_EQ(ran.load(), 0);
+}
+
+TEST(ThreadPool, SubmitAfterShutdownThrows) {
+  default_pool pool({.threads = 1, .name = "io"});
+  pool.shutdown();
+  try {
+    pool.post([] {});
+    FAIL();
+  } catch (const hotpath::error& e) {
+    EXPECT_STREQ(e.what(), "hotpath::thread_pool 'io': submit after shutdown");
+  }
+  pool.shutdown();  // a second call does nothing
+}
+
+TEST(ThreadPool, TimesTasksWithItsClock) {
+  hotpath::manual_clock clk;
+  manual_pool pool({.threads = 1, .timing_sample = 1}, clk);
+  gate g;
+  auto blocker = g.block(pool);
+  auto f = pool.submit([&clk] { clk.advance(5ms); });
+  clk.advance(2ms);  // f waits 2 ms in the queue
+  g.release();
+  f.get();
+  pool.wait_idle();
+  auto st = pool.stats();
+  EXPECT_EQ(st.run_time_ns.count(), 2u);
+  EXPECT_EQ(st.run_time_ns.sum(), 5'000'000u + 2'000'000u);  // f ran 5 ms, the blocker 2 ms
+  EXPECT_EQ(st.queue_wait_ns.count(), 2u);
+  EXPECT_EQ(st.queue_wait_ns.sum(), 2'000'000u);
+}
+
+TEST(ThreadPool, ExportsItsStatsToARegistry) {
+  hotpath::metrics::registry reg;
+  default_pool pool({.threads = 1});
+  pool.register_metrics(reg, "ingest_pool");
+  pool.submit([] {}).get();
+  pool.wait_idle();
+  std::string page = reg.render_prometheus();
+  EXPECT_NE(page.find("\ningest_pool_tasks_submitted_total 1\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("\ningest_pool_tasks_completed_total 1\n"), std::string::npos);
+  EXPECT_NE(page.find("\ningest_pool_threads 1\n"), std::string::npos);
+  EXPECT_NE(page.find("# TYPE ingest_pool_run_seconds histogram"), std::string::npos);
+}
+
+TEST(ThreadPool, RunsThreadHooksAndNamesThreads) {
+  std::mutex mu;
+  std::vector<unsigned> started;
+  std::vector<std::string> names;
+  std::atomic<int> exited{0};
+  {
+    default_pool pool({.threads = 2,
+                       .name = "parser",
+                       .on_thread_start =
+                           [&](unsigned i) {
+                             char buf[16] = {};
+#if defined(__linux__)
+                             pthread_getname_np(pthread_self(), buf, sizeof buf);
+#endif
+                             std::lock_guard lock(mu);
+                             started.push_back(i);
+                             names.emplace_back(buf);
+                           },
+                       .on_thread_exit = [&](unsigned) { ++exited; }});
+    pool.wait_idle();
+  }
+  std::sort(started.begin(), started.end());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(started, (std::vector<unsigned>{0, 1}));
+#if defined(__linux__)
+  EXPECT_EQ(names, (std::vector<std::string>{"parser-0", "parser-1"}));
+#endif
+  EXPECT_EQ(exited.load(), 2);
+}
+
+}  // namespace
