@@ -86,6 +86,8 @@ def ratio(hot, peer):
     """peer time / hotpath time, from throughput when both count items."""
     if hot.get("items_per_second") and peer.get("items_per_second"):
         return hot["items_per_second"] / peer["items_per_second"]
+    if hot["time_ns"] <= 0:
+        return float("inf")
     return peer["time_ns"] / hot["time_ns"]
 
 

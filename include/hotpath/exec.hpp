@@ -3,5 +3,6 @@
 
 #include "hotpath/exec/future.hpp"
 #include "hotpath/exec/idle_policy.hpp"
+#include "hotpath/exec/parallel.hpp"
 #include "hotpath/exec/queue_policy.hpp"
 #include "hotpath/exec/thread_pool.hpp"

@@ -142,6 +142,51 @@ TEST(ThreadPool, RunsEveryTaskExactlyOnceWithTheMutexQueueAndParking) {
   count_every_task<hotpath::thread_pool<hotpath::queue::mutex_deque, hotpath::idle::park>>(3);
 }
 
+// Workers park between these tasks; a lost wake-up would hang here (ctest's timeout fails it).
+TEST(ThreadPool, NeverLosesAWakeUpBetweenSingleTasks) {
+  for (auto run : {+[] {
+                     default_pool pool({.threads = 2});
+                     long sum = 0;
+                     for (int i = 0; i < 20'000; ++i)
+                       sum += pool.submit([i] { return i % 3; }).get();
+                     return sum;
+                   },
+                   +[] {
+                     hotpath::thread_pool<hotpath::idle::park> pool({.threads = 3});
+                     long sum = 0;
+                     for (int i = 0; i < 20'000; ++i)
+                       sum += pool.submit([i] { return i % 3; }).get();
+                     return sum;
+                   }}) {
+    long expected = 0;
+    for (int i = 0; i < 20'000; ++i)
+      expected += i % 3;
+    EXPECT_EQ(run(), expected);
+  }
+}
+
+TEST(ThreadPool, BurstsFromTwoProducersAllRunWithParkingWorkers) {
+  hotpath::thread_pool<hotpath::idle::park> pool({.threads = 2});
+  std::atomic<int> ran{0};
+  auto producer = [&] {
+    for (int burst = 0; burst < 2'000; ++burst) {
+      std::vector<hotpath::future<void>> fs;
+      for (int k = 0; k < 1 + burst % 5; ++k)
+        fs.push_back(pool.submit([&ran] { ++ran; }));
+      for (auto& f : fs)
+        f.get();
+    }
+  };
+  std::thread a(producer);
+  std::thread b(producer);
+  a.join();
+  b.join();
+  int expected = 0;
+  for (int burst = 0; burst < 2'000; ++burst)
+    expected += 2 * (1 + burst % 5);
+  EXPECT_EQ(ran.load(), expected);
+}
+
 TEST(ThreadPool, PostBulkRunsEveryTask) {
   default_pool pool({.threads = 2});
   std::atomic<int> sum{0};

@@ -248,10 +248,9 @@ class thread_pool {
     queued batch[chunk];
     std::size_t n = 0;
     auto flush = [&] {
-      unfinished_.fetch_add(n, std::memory_order_relaxed);
+      unfinished_.fetch_add(n, std::memory_order_seq_cst);
       submitted_.inc(n);
       queues_[static_cast<int>(priority::normal)].push_bulk(batch, n);
-      queued_.fetch_add(static_cast<std::int64_t>(n), std::memory_order_seq_cst);
       wake(static_cast<int>(std::min<std::size_t>(n, workers_.size())));
       n = 0;
     };
@@ -309,7 +308,7 @@ class thread_pool {
     s.failed = failed_.value();
     s.cancelled = cancelled_.value();
     s.expired = expired_.value();
-    s.queue_depth = static_cast<std::uint64_t>(std::max<std::int64_t>(0, queued_.load()));
+    s.queue_depth = static_cast<std::uint64_t>(std::max<std::int64_t>(0, queued_estimate()));
     s.threads = thread_count();
     s.queue_wait_ns = queue_wait_.snapshot();
     s.run_time_ns = run_time_.snapshot();
@@ -353,13 +352,21 @@ class thread_pool {
   // A worker's own deque: the owner pushes and pops at the back, thieves take the front.
   struct worker final : detail::helper {
     worker(thread_pool& p, unsigned i) : pool(p), index(i) {}
-    bool help_one() override { return pool.run_one(*this); }
+    bool help_one() override {
+      if (pool.run_one(*this)) return true;
+      pool.flush_done(*this);  // about to block: let wait_idle() see what this thread finished
+      return false;
+    }
 
     thread_pool& pool;
     unsigned index;
     std::thread thread;
     std::mutex local_mu;
     std::deque<queued> local;
+    alignas(cache_line_size) std::atomic<std::size_t> local_size{0};
+    std::atomic<std::int64_t> running{0};
+    std::uint64_t done_pending = 0;  // finished tasks not yet taken off unfinished_
+    bool spinning = false;           // counted in spinners_: looking for work
   };
 
   template <class R, class Call>
@@ -427,25 +434,29 @@ class thread_pool {
   void enqueue(const task_options& opts, detail::task&& work) {
     check_open();
     queued item{std::move(work), opts.deadline, opts.stop, sample_time()};
-    unfinished_.fetch_add(1, std::memory_order_relaxed);
+    // Counted before it is visible, so a worker deciding whether to park never misses it.
+    unfinished_.fetch_add(1, std::memory_order_seq_cst);
     submitted_.inc();
-    auto* self = static_cast<worker*>(detail::tls_worker);
     if (detail::tls_pool == this && opts.priority == priority::normal &&
         opts.deadline == time_point::max() && !opts.stop.stop_possible()) {
-      std::lock_guard lock(self->local_mu);
-      self->local.push_back(std::move(item));
+      push_local(*static_cast<worker*>(detail::tls_worker), std::move(item));
     } else {
-      queues_[static_cast<int>(opts.priority)].push(std::move(item));
+      auto p = static_cast<int>(opts.priority);
+      if (p != 1) prio_hint_[p].fetch_add(1, std::memory_order_release);
+      queues_[p].push(std::move(item));
     }
-    queued_.fetch_add(1, std::memory_order_seq_cst);
     wake(1);
   }
 
-  // Wakes up to n parked workers. The seq_cst increment of queued_ before this load pairs with a
-  // parking worker's seq_cst sleepers_ increment before its queued_ check: one of the two sees
-  // the other.
+  // Wakes a parked worker when no worker is already looking for tasks. A spinning worker, or one
+  // woken and not yet looking, will find the task, so a burst of posts costs one futex wake, not
+  // one per post. Correctness rests on seq_cst order: the poster increments unfinished_ before it
+  // reads spinners_ / wake_pending_; a worker leaves spinning (or clears wake_pending_) before it
+  // reads unfinished_, so one of the two always sees the other.
   void wake(int n) noexcept {
+    if (spinners_.load(std::memory_order_seq_cst) != 0) return;
     if (sleepers_.load(std::memory_order_seq_cst) == 0) return;
+    if (n == 1 && wake_pending_.exchange(true, std::memory_order_seq_cst)) return;
     wake_word_.fetch_add(1, std::memory_order_seq_cst);
     detail::futex_wake(wake_word_, n);
   }
@@ -454,27 +465,55 @@ class thread_pool {
     detail::futex_wake_all(wake_word_);
   }
 
+  void push_local(worker& w, queued&& item) {
+    std::lock_guard lock(w.local_mu);
+    w.local.push_back(std::move(item));
+    w.local_size.store(w.local.size(), std::memory_order_release);
+  }
+
+  // High and low queues are usually empty; a count of their tasks spares a poll of each.
+  bool try_pop_rare(int p, queued& out) {
+    if (prio_hint_[p].load(std::memory_order_acquire) == 0 || !queues_[p].try_pop(out)) {
+      return false;
+    }
+    prio_hint_[p].fetch_sub(1, std::memory_order_relaxed);
+    return true;
+  }
+
   bool try_pop(worker& w, queued& out) {
-    if (queues_[0].try_pop(out)) return true;
-    {
+    if (try_pop_rare(0, out)) return true;
+    // local_size lets an empty deque be skipped without taking its lock.
+    if (w.local_size.load(std::memory_order_acquire) != 0) {
       std::lock_guard lock(w.local_mu);
       if (!w.local.empty()) {
         out = std::move(w.local.back());
         w.local.pop_back();
+        w.local_size.store(w.local.size(), std::memory_order_release);
         return true;
       }
     }
     if (queues_[1].try_pop(out)) return true;
     for (std::size_t k = 1; k < workers_.size(); ++k) {
       worker& victim = *workers_[(w.index + k) % workers_.size()];
+      if (victim.local_size.load(std::memory_order_acquire) == 0) continue;
       std::unique_lock lock(victim.local_mu, std::try_to_lock);
       if (lock.owns_lock() && !victim.local.empty()) {
         out = std::move(victim.local.front());
         victim.local.pop_front();
+        victim.local_size.store(victim.local.size(), std::memory_order_release);
         return true;
       }
     }
-    return queues_[2].try_pop(out);
+    return try_pop_rare(2, out);
+  }
+
+  // Tasks counted in unfinished_ and not running: what is queued, give or take the tasks being
+  // handed over right now (never fewer, so a worker does not park while one waits).
+  std::int64_t queued_estimate() const noexcept {
+    auto n = static_cast<std::int64_t>(unfinished_.load(std::memory_order_seq_cst));
+    for (const auto& w : workers_)
+      n -= w->running.load(std::memory_order_relaxed);
+    return n;
   }
 
   bool run_one(worker& w) {
@@ -484,12 +523,24 @@ class thread_pool {
     if (HOTPATH_UNLIKELY(paused_.load(std::memory_order_seq_cst))) {
       // pause() came between the check and the pop: keep the task for after resume(), so that
       // no task starts once pause() has returned.
-      std::lock_guard lock(w.local_mu);
-      w.local.push_back(std::move(item));
+      push_local(w, std::move(item));
       return false;
     }
-    queued_.fetch_sub(1, std::memory_order_seq_cst);
+    // Only this thread writes its running count (nested waits run tasks inside tasks).
+    w.running.store(w.running.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    if (w.spinning) {
+      // A searcher found work. Posters skipped waking anyone while it searched, so if more is
+      // queued, pass the baton to a parked worker before running this task.
+      stop_spinning(w);
+      if (queued_estimate() > 0) wake(1);
+    }
     execute(item);
+    w.running.store(w.running.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+    // Completions are published in batches: one contended decrement per 32 tasks, or at once
+    // when someone waits in wait_idle(), or when this worker runs out of work.
+    if (++w.done_pending >= 32 || idle_waiters_.load(std::memory_order_relaxed) != 0) {
+      flush_done(w);
+    }
     return true;
   }
 
@@ -511,7 +562,6 @@ class thread_pool {
     } else {
       count_run(item.work.run());
     }
-    finish_one();
   }
 
   void count_run(bool ok) {
@@ -519,8 +569,12 @@ class thread_pool {
     if (!ok) failed_.inc();
   }
 
-  void finish_one() noexcept {
-    if (unfinished_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+  void flush_done(worker& w) noexcept {
+    if (w.done_pending != 0) finish(std::exchange(w.done_pending, 0));
+  }
+
+  void finish(std::uint64_t n) noexcept {
+    if (unfinished_.fetch_sub(n, std::memory_order_acq_rel) == n) {
       idle_word_.fetch_add(1, std::memory_order_seq_cst);
       if (idle_waiters_.load(std::memory_order_seq_cst) != 0) detail::futex_wake_all(idle_word_);
     }
@@ -576,10 +630,9 @@ class thread_pool {
   // Completes every queued task with hotpath::cancelled.
   void cancel_queued() {
     auto drop = [this](queued& item) {
-      queued_.fetch_sub(1, std::memory_order_seq_cst);
       item.work.fail(std::make_exception_ptr(cancelled("hotpath: pool shut down")));
       cancelled_.inc();
-      finish_one();
+      finish(1);
     };
     queued item;
     for (auto& q : queues_) {
@@ -593,6 +646,7 @@ class thread_pool {
         w->local.pop_front();
         drop(item);
       }
+      w->local_size.store(0, std::memory_order_release);
     }
   }
 
@@ -608,30 +662,59 @@ class thread_pool {
         polls = 0;
         continue;
       }
-      if (stopping_.load(std::memory_order_seq_cst) &&
-          queued_.load(std::memory_order_seq_cst) <= 0) {
+      flush_done(w);
+      if (stopping_.load(std::memory_order_seq_cst) && queued_estimate() <= 0) {
         break;
       }
-      if (polls < idle_type::spin_polls && !paused_.load(std::memory_order_relaxed)) {
-        ++polls;
-        detail::cpu_relax();
+      if (polls < idle_type::spin_polls + idle_type::yield_polls &&
+          !paused_.load(std::memory_order_relaxed)) {
+        start_spinning(w);
+        // Pause first (lowest latency), then yield: on a machine with more runnable threads
+        // than cores the yield hands the CPU to whoever is producing the tasks.
+        if (polls++ < idle_type::spin_polls) {
+          detail::cpu_relax();
+        } else {
+          std::this_thread::yield();
+        }
         continue;
       }
+      stop_spinning(w);
       park();
+      // Woken to look for work: searching, so posters need not wake anyone else meanwhile.
+      start_spinning(w);
+      polls = 0;
     }
+    stop_spinning(w);
     if (opts_.on_thread_exit) opts_.on_thread_exit(w.index);
     detail::tls_helper = nullptr;
     detail::tls_worker = nullptr;
     detail::tls_pool = nullptr;
   }
 
+  void start_spinning(worker& w) noexcept {
+    if (!w.spinning) {
+      w.spinning = true;
+      spinners_.fetch_add(1, std::memory_order_seq_cst);
+    }
+  }
+  void stop_spinning(worker& w) noexcept {
+    if (w.spinning) {
+      w.spinning = false;
+      spinners_.fetch_sub(1, std::memory_order_seq_cst);
+    }
+  }
+
   void park() {
+    // A wake that found no worker asleep (they were all busy) must not block the next one, so a
+    // worker clears the flag on its way in as well as on its way out.
+    wake_pending_.store(false, std::memory_order_seq_cst);
     std::uint32_t seen = wake_word_.load(std::memory_order_seq_cst);
     sleepers_.fetch_add(1, std::memory_order_seq_cst);
-    bool work =
-        queued_.load(std::memory_order_seq_cst) > 0 && !paused_.load(std::memory_order_seq_cst);
+    bool work = queued_estimate() > 0 && !paused_.load(std::memory_order_seq_cst);
     if (!work && !stopping_.load(std::memory_order_seq_cst)) detail::futex_wait(wake_word_, seen);
     sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+    // Whoever woke us counted on us to look for the task: allow the next wake only now.
+    wake_pending_.store(false, std::memory_order_seq_cst);
   }
 
   void name_thread(unsigned index) {
@@ -649,12 +732,14 @@ class thread_pool {
   std::vector<std::unique_ptr<worker>> workers_;
   typename queue_type::template queue<queued> queues_[3];
 
-  alignas(cache_line_size) std::atomic<std::int64_t> queued_{0};
   alignas(cache_line_size) std::atomic<std::uint64_t> unfinished_{0};
   alignas(cache_line_size) std::atomic<std::uint32_t> sleepers_{0};
+  std::atomic<std::uint32_t> spinners_{0};
+  std::atomic<bool> wake_pending_{false};
   std::atomic<std::uint32_t> wake_word_{0};
   alignas(cache_line_size) std::atomic<std::uint32_t> idle_word_{0};
   std::atomic<std::uint32_t> idle_waiters_{0};
+  std::atomic<std::int64_t> prio_hint_[3] = {};
   std::atomic<bool> paused_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> closed_{false};
