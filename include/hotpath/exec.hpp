@@ -5,4 +5,5 @@
 #include "hotpath/exec/idle_policy.hpp"
 #include "hotpath/exec/parallel.hpp"
 #include "hotpath/exec/queue_policy.hpp"
+#include "hotpath/exec/retry.hpp"
 #include "hotpath/exec/thread_pool.hpp"

@@ -351,6 +351,19 @@ TEST(ThreadPool, CancelModeCompletesQueuedFuturesWithCancelled) {
   EXPECT_EQ(ran.load(), 0);
 }
 
+TEST(ThreadPool, DelayedTasksRunAfterTheirDelayOrAreCancelledAtShutdown) {
+  default_pool pool({.threads = 1});
+  auto soon = pool.submit_after(0ms, [] { return 1; });
+  EXPECT_EQ(soon.get(), 1);
+  std::latch ran(1);
+  pool.post_after(0ms, [&ran] { ran.count_down(); });
+  auto late = pool.submit_after(1h, [] { return 2; });
+  ran.wait();  // the timer thread posted it when its (zero) delay was up
+  pool.shutdown();
+  EXPECT_THROW((void)late.get(), hotpath::cancelled);
+  EXPECT_THROW(pool.post_after(0ms, [] {}), hotpath::error);
+}
+
 TEST(ThreadPool, SubmitAfterShutdownThrows) {
   default_pool pool({.threads = 1, .name = "io"});
   pool.shutdown();

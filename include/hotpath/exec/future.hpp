@@ -130,7 +130,9 @@ class shared_state final : public state_base {
 
   /// The result, moved out; rethrows the task's exception.
   T take() {
-    if (error_) std::rethrow_exception(error_);
+    // Moved out: the consuming thread then owns the only reference, so the exception is freed
+    // where it was last used, whichever side drops the shared state last.
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
     if constexpr (!std::is_void_v<T>) return std::move(value_);
   }
 
@@ -176,6 +178,7 @@ class promise {
   /// Runs `f` and stores its result or exception; false when `f` threw.
   template <class F>
   bool run(F& f) {
+    std::exception_ptr error;
     try {
       if constexpr (std::is_void_v<T>) {
         f();
@@ -185,9 +188,12 @@ class promise {
       }
       return true;
     } catch (...) {
-      set_exception(std::current_exception());
-      return false;
+      error = std::current_exception();
     }
+    // Published after the handler ended, so this thread holds no reference to the exception
+    // once the waiter can see it: the waiter's thread frees it, after its last use.
+    set_exception(std::move(error));
+    return false;
   }
 
  private:

@@ -43,6 +43,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <deque>
@@ -240,6 +241,27 @@ class thread_pool {
     enqueue(opts, detail::task(post_body<decltype(call)>{std::move(call), this}));
   }
 
+  /// Posts f(args...) once `delay` has passed (real time, whatever the clock policy). A timer
+  /// thread, started on first use, holds the task until then; tasks still waiting at shutdown
+  /// are cancelled (submit_after's future holds hotpath::cancelled).
+  template <class F, class... Args>
+  void post_after(std::chrono::nanoseconds delay, F&& f, Args&&... args) {
+    auto call = bind({}, std::forward<F>(f), std::forward<Args>(args)...);
+    schedule(delay, detail::task(post_body<decltype(call)>{std::move(call), this}));
+  }
+
+  /// submit() once `delay` has passed; see post_after().
+  template <class F, class... Args>
+  [[nodiscard]] auto submit_after(std::chrono::nanoseconds delay, F&& f, Args&&... args) {
+    auto call = bind({}, std::forward<F>(f), std::forward<Args>(args)...);
+    using result = std::invoke_result_t<decltype(call)&>;
+    detail::promise<result> p;
+    future<result> fut = detail::make_future(p);
+    schedule(delay,
+             detail::task(future_body<result, decltype(call)>{std::move(call), std::move(p)}));
+    return fut;
+  }
+
   /// Posts every callable of `tasks` (moved out of it) in bulk: one queue operation per 64.
   template <std::ranges::input_range R>
   void post_bulk(R&& tasks) {
@@ -288,6 +310,7 @@ class thread_pool {
     if (joined_) return;
     metrics_handle_.reset();
     closed_.store(true, std::memory_order_seq_cst);
+    stop_timer();
     if (mode == shutdown_mode::cancel) cancel_queued();
     stopping_.store(true, std::memory_order_seq_cst);
     paused_.store(false, std::memory_order_seq_cst);
@@ -415,6 +438,70 @@ class thread_pool {
             };
       }
     }
+  }
+
+  // ---- delayed tasks: one timer thread per pool, started by the first post_after ----
+
+  struct timed {
+    std::chrono::steady_clock::time_point due;
+    std::uint64_t seq;  // FIFO among equal due times
+    mutable detail::task work;
+    bool operator>(const timed& o) const { return due != o.due ? due > o.due : seq > o.seq; }
+  };
+
+  void schedule(std::chrono::nanoseconds delay, detail::task&& work) {
+    check_open();
+    std::unique_lock lock(timer_mu_);
+    if (timer_stop_) {
+      lock.unlock();
+      hotpath::detail::throw_error("hotpath::thread_pool '", opts_.name,
+                                   "': submit after shutdown");
+    }
+    if (!timer_thread_.joinable()) timer_thread_ = std::thread([this] { timer_main(); });
+    auto due = std::chrono::steady_clock::now() + std::max(delay, std::chrono::nanoseconds(0));
+    timers_.push_back(timed{due, timer_seq_++, std::move(work)});
+    std::push_heap(timers_.begin(), timers_.end(), std::greater<>{});
+    timer_cv_.notify_one();
+  }
+
+  void timer_main() {
+    name_thread(static_cast<unsigned>(workers_.size()));  // "<name>-<threads>": the timer
+    std::unique_lock lock(timer_mu_);
+    while (!timer_stop_) {
+      if (timers_.empty()) {
+        timer_cv_.wait(lock);
+        continue;
+      }
+      auto due = timers_.front().due;
+      if (std::chrono::steady_clock::now() < due) {
+        timer_cv_.wait_until(lock, due);
+        continue;
+      }
+      std::pop_heap(timers_.begin(), timers_.end(), std::greater<>{});
+      detail::task work = std::move(timers_.back().work);
+      timers_.pop_back();
+      lock.unlock();
+      try {
+        enqueue(task_options{}, std::move(work));
+      } catch (...) {
+        // Closed between the check and the push: the task was completed as cancelled.
+      }
+      lock.lock();
+    }
+  }
+
+  void stop_timer() {
+    std::vector<timed> left;
+    {
+      std::lock_guard lock(timer_mu_);
+      timer_stop_ = true;
+      left.swap(timers_);
+    }
+    timer_cv_.notify_all();
+    if (timer_thread_.joinable()) timer_thread_.join();
+    // Not counted in stats(): a delayed task is counted when it enters the queue.
+    for (auto& t : left)
+      t.work.fail(std::make_exception_ptr(cancelled("hotpath: pool shut down")));
   }
 
   void check_open() const {
@@ -752,6 +839,13 @@ class thread_pool {
   metrics::counter expired_;
   metrics::histogram queue_wait_;
   metrics::histogram run_time_;
+
+  std::mutex timer_mu_;
+  std::condition_variable timer_cv_;
+  std::vector<timed> timers_;
+  std::uint64_t timer_seq_ = 0;
+  bool timer_stop_ = false;
+  std::thread timer_thread_;
 
   std::mutex shutdown_mu_;
   bool joined_ = false;
