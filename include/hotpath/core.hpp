@@ -4,3 +4,4 @@
 #include "hotpath/core/cache_line.hpp"
 #include "hotpath/core/clock.hpp"
 #include "hotpath/core/error.hpp"
+#include "hotpath/core/weigher.hpp"

@@ -1,6 +1,7 @@
 // hotpath/exec.hpp: the execution module: thread pool, futures, queue and idle policies.
 #pragma once
 
+#include "hotpath/exec/batch_processor.hpp"
 #include "hotpath/exec/future.hpp"
 #include "hotpath/exec/idle_policy.hpp"
 #include "hotpath/exec/parallel.hpp"
