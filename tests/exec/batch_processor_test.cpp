@@ -280,6 +280,52 @@ TEST(BatchProcessor, DeliversEveryItemOfFourProducersExactlyOnce) {
   EXPECT_EQ(once, hits.size());
 }
 
+TEST(BatchProcessor, AccountsForEveryItemUnderOverflowFromFourProducers) {
+  for (overflow policy : {overflow::reject, overflow::drop_oldest}) {
+    hotpath::thread_pool<> pool({.threads = 2});
+    constexpr int producers = 4;
+    constexpr int per_producer = 20'000;
+    std::vector<std::atomic<std::uint8_t>> seen(producers * per_producer);
+    std::atomic<std::uint64_t> refused{0};
+    std::atomic<std::uint64_t> accepted{0};
+    {
+      hotpath::batch_processor<int> bp(pool,
+                                       [&](const std::vector<int>& b) {
+                                         for (int v : b)
+                                           seen[static_cast<std::size_t>(v)]++;
+                                       },
+                                       {.max_items = 32,
+                                        .max_delay = 1ms,
+                                        .capacity = 64,
+                                        .on_overflow = policy,
+                                        .max_in_flight = 2,
+                                        .on_drop = [&](int&& v, overflow) {
+                                          seen[static_cast<std::size_t>(v)]++;
+                                          ++refused;
+                                        }});
+      std::vector<std::thread> ps;
+      for (int p = 0; p < producers; ++p) {
+        ps.emplace_back([&, p] {
+          for (int i = 0; i < per_producer; ++i)
+            accepted += bp.add(p * per_producer + i) ? 1 : 0;
+        });
+      }
+      for (auto& t : ps)
+        t.join();
+      bp.close();
+      auto s = bp.stats();
+      // Every item is either delivered or handed to on_drop, exactly once.
+      EXPECT_EQ(s.delivered + s.rejected + s.dropped, seen.size());
+      EXPECT_EQ(s.rejected + s.dropped, refused.load());
+      EXPECT_EQ(s.added, accepted.load());
+    }
+    std::size_t once = 0;
+    for (auto& h : seen)
+      once += h.load() == 1 ? 1 : 0;
+    EXPECT_EQ(once, seen.size());
+  }
+}
+
 TEST(BatchProcessor, KeepsTheOrderOfEachKeyAcrossPartitions) {
   struct event {
     int key;

@@ -199,6 +199,46 @@ TEST(ThreadPool, PostBulkRunsEveryTask) {
   EXPECT_EQ(pool.stats().completed, 1000u);
 }
 
+TEST(ThreadPool, PostBulkReportsEachFailureAndCountsEveryCallable) {
+  std::atomic<int> errors{0};
+  std::atomic<int> ran{0};
+  default_pool pool({.threads = 2, .on_error = [&](std::exception_ptr) { ++errors; }});
+  std::vector<std::function<void()>> tasks;
+  for (int i = 0; i < 100; ++i) {
+    tasks.emplace_back([&ran, i] {
+      ++ran;
+      if (i % 10 == 0) throw std::runtime_error("bad");
+    });
+  }
+  pool.post_bulk(tasks);
+  pool.wait_idle();
+  EXPECT_EQ(ran.load(), 100);
+  EXPECT_EQ(errors.load(), 10);
+  auto st = pool.stats();
+  EXPECT_EQ(st.submitted, 100u);
+  EXPECT_EQ(st.completed, 100u);
+  EXPECT_EQ(st.failed, 10u);
+}
+
+TEST(ThreadPool, CancelModeCountsEveryBulkCallableItDrops) {
+  std::atomic<int> ran{0};
+  gate g;
+  auto pool = std::make_unique<default_pool>(
+      hotpath::thread_pool_options{.threads = 1, .on_destroy = shutdown_mode::cancel});
+  auto blocker = g.block(*pool);
+  std::vector<std::function<void()>> tasks(500, [&ran] { ++ran; });
+  pool->post_bulk(tasks);
+  pool->pause();  // nothing of the bulk starts once the blocker ends
+  g.release();
+  blocker.get();
+  pool->shutdown(shutdown_mode::cancel);
+  auto st = pool->stats();
+  EXPECT_EQ(ran.load(), 0);
+  EXPECT_EQ(st.submitted, 501u);
+  EXPECT_EQ(st.cancelled, 500u);
+  EXPECT_EQ(st.completed, 1u);
+}
+
 TEST(ThreadPool, AHighTaskQueuedAfterALowOneStartsFirst) {
   default_pool pool({.threads = 1});
   gate g;

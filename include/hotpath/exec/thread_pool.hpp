@@ -29,6 +29,13 @@
 // Nested work: future::get() on a worker runs queued tasks while it waits, so tasks that submit
 // and wait on the same pool do not deadlock it.
 //
+// Delayed work: post_after()/submit_after() hand a task to a timer thread (started on first use)
+// that queues it when its delay is up; retry_async() backs off this way without holding a worker.
+//
+// Idle workers poll briefly (the idle policy), then park on a futex. A post wakes a parked worker
+// only when no worker is searching, and a searcher that finds work wakes the next, so a burst of
+// posts costs one wake-up, not one per task.
+//
 // Shutdown: the destructor (or shutdown()) stops the pool by options.on_destroy:
 // shutdown_mode::drain runs every queued task first (resuming a paused pool); shutdown_mode::cancel
 // completes queued tasks' futures with hotpath::cancelled without running them. Running tasks
@@ -262,27 +269,46 @@ class thread_pool {
     return fut;
   }
 
-  /// Posts every callable of `tasks` (moved out of it) in bulk: one queue operation per 64.
+  /// Posts every callable of `tasks` (moved out of it) in bulk. Callables are grouped into runs
+  /// that one worker executes back to back: one queue operation and one counter update per run,
+  /// not per callable. A run holds up to 32; with a sized range, few enough that every worker
+  /// gets several runs. An exception from one callable goes to on_error and the rest of its run
+  /// still executes.
   template <std::ranges::input_range R>
   void post_bulk(R&& tasks) {
     check_open();
-    constexpr std::size_t chunk = 64;
+    using fn = std::remove_cvref_t<std::ranges::range_reference_t<R>>;
+    std::size_t per_run = 32;
+    if constexpr (std::ranges::sized_range<R>) {
+      auto n = static_cast<std::size_t>(std::ranges::size(tasks));
+      per_run = std::clamp<std::size_t>(n / (4 * workers_.size() + 1), 1, 32);
+    }
+    constexpr std::size_t chunk = 64;  // runs per queue operation
     queued batch[chunk];
-    std::size_t n = 0;
-    auto flush = [&] {
-      unfinished_.fetch_add(n, std::memory_order_seq_cst);
-      submitted_.inc(n);
-      queues_[static_cast<int>(priority::normal)].push_bulk(batch, n);
-      wake(static_cast<int>(std::min<std::size_t>(n, workers_.size())));
-      n = 0;
+    std::size_t runs = 0;
+    std::size_t count = 0;
+    std::vector<fn> run;
+    run.reserve(per_run);
+    auto push = [&] {
+      unfinished_.fetch_add(count, std::memory_order_seq_cst);
+      submitted_.inc(count);
+      queues_[static_cast<int>(priority::normal)].push_bulk(batch, runs);
+      wake(static_cast<int>(std::min<std::size_t>(runs, workers_.size())));
+      runs = 0;
+      count = 0;
+    };
+    auto close_run = [&] {
+      count += run.size();
+      batch[runs].work = detail::task(run_body<fn>{std::exchange(run, {}), this});
+      run.reserve(per_run);
+      if (++runs == chunk) push();
     };
     for (auto&& f : tasks) {
-      using fn = std::remove_cvref_t<decltype(f)>;
-      batch[n].work = detail::task(post_body<fn>{std::move(f), this});
-      batch[n].enqueued = sample_time();
-      if (++n == chunk) flush();
+      run.push_back(std::move(f));
+      if (run.size() == per_run) close_run();
     }
-    if (n != 0) flush();
+    if (!run.empty()) close_run();
+    if (runs != 0) push();
   }
 
   /// Blocks until no task is queued or running.
@@ -416,6 +442,38 @@ class thread_pool {
     void fail(std::exception_ptr) noexcept {}
   };
 
+  // Several posted callables run back to back as one queued task (post_bulk).
+  template <class Fn>
+  struct run_body {
+    std::vector<Fn> fns;
+    thread_pool* pool;
+    bool run() {
+      std::uint64_t failures = 0;
+      for (auto& f : fns) {
+        try {
+          f();
+        } catch (...) {
+          ++failures;
+          pool->report_error(std::current_exception());
+        }
+      }
+      // execute() counts this as one task (failed if we return false); count the others here.
+      if (fns.size() > 1) {
+        pool->completed_.inc(fns.size() - 1);
+        pool->finish(fns.size() - 1);
+      }
+      if (failures > 1) pool->failed_.inc(failures - 1);
+      return failures == 0;
+    }
+    void fail(std::exception_ptr) noexcept {
+      // Dropped unrun (cancel shutdown): execute's caller finishes one, the rest are ours.
+      if (fns.size() > 1) {
+        pool->cancelled_.inc(fns.size() - 1);
+        pool->finish(fns.size() - 1);
+      }
+    }
+  };
+
   // A nullary callable for f(args...), or f(token, args...) when f accepts a stop token. Each
   // task runs once, so the callable and its arguments are passed as rvalues, like std::thread.
   template <class F, class... Args>
@@ -511,10 +569,13 @@ class thread_pool {
     }
   }
 
+  // Every timing_sample-th post of a thread is timed. A countdown, not a modulo: a division
+  // per post costs more than the rest of this function.
   time_point sample_time() {
     if (opts_.timing_sample == 0) return time_point::min();
-    thread_local unsigned tick = 0;
-    if (++tick % opts_.timing_sample != 0) return time_point::min();
+    thread_local unsigned countdown = 1;
+    if (--countdown != 0) return time_point::min();
+    countdown = opts_.timing_sample;
     return clock_.now();
   }
 
