@@ -414,8 +414,10 @@ class thread_pool {
     std::deque<queued> local;
     alignas(cache_line_size) std::atomic<std::size_t> local_size{0};
     std::atomic<std::int64_t> running{0};
-    std::uint64_t done_pending = 0;  // finished tasks not yet taken off unfinished_
-    bool spinning = false;           // counted in spinners_: looking for work
+    // Finished tasks not yet taken off unfinished_; written by the owner only, read by
+    // queued_estimate() so a busy worker's backlog never looks like queued work.
+    std::atomic<std::int64_t> done_pending{0};
+    bool spinning = false;  // counted in spinners_: looking for work
   };
 
   template <class R, class Call>
@@ -655,12 +657,14 @@ class thread_pool {
     return try_pop_rare(2, out);
   }
 
-  // Tasks counted in unfinished_ and not running: what is queued, give or take the tasks being
-  // handed over right now (never fewer, so a worker does not park while one waits).
+  // Tasks counted in unfinished_, not running and not finished: what is queued, give or take the
+  // tasks being handed over right now (never fewer, so a worker does not park while one waits).
   std::int64_t queued_estimate() const noexcept {
     auto n = static_cast<std::int64_t>(unfinished_.load(std::memory_order_seq_cst));
-    for (const auto& w : workers_)
-      n -= w->running.load(std::memory_order_relaxed);
+    for (const auto& w : workers_) {
+      n -= w->running.load(std::memory_order_relaxed) +
+           w->done_pending.load(std::memory_order_relaxed);
+    }
     return n;
   }
 
@@ -686,7 +690,9 @@ class thread_pool {
     w.running.store(w.running.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     // Completions are published in batches: one contended decrement per 32 tasks, or at once
     // when someone waits in wait_idle(), or when this worker runs out of work.
-    if (++w.done_pending >= 32 || idle_waiters_.load(std::memory_order_relaxed) != 0) {
+    auto done = w.done_pending.load(std::memory_order_relaxed) + 1;
+    w.done_pending.store(done, std::memory_order_relaxed);
+    if (done >= 32 || idle_waiters_.load(std::memory_order_relaxed) != 0) {
       flush_done(w);
     }
     return true;
@@ -718,7 +724,10 @@ class thread_pool {
   }
 
   void flush_done(worker& w) noexcept {
-    if (w.done_pending != 0) finish(std::exchange(w.done_pending, 0));
+    auto done = w.done_pending.load(std::memory_order_relaxed);
+    if (done == 0) return;
+    w.done_pending.store(0, std::memory_order_relaxed);
+    finish(static_cast<std::uint64_t>(done));
   }
 
   void finish(std::uint64_t n) noexcept {
