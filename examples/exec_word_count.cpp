@@ -7,6 +7,7 @@
 // it also counts serially and exits 1 unless both counts and the written lines agree.
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -152,10 +153,11 @@ int main(int argc, char** argv) try {
   }
 
   std::vector<std::pair<std::string_view, std::uint64_t>> top(total.begin(), total.end());
-  std::partial_sort(top.begin(), top.begin() + std::min<std::size_t>(10, top.size()), top.end(),
+  auto shown = std::min<std::ptrdiff_t>(10, static_cast<std::ptrdiff_t>(top.size()));
+  std::partial_sort(top.begin(), top.begin() + shown, top.end(),
                     [](const auto& a, const auto& b) { return a.second > b.second; });
   std::printf("top words:");
-  for (std::size_t i = 0; i < std::min<std::size_t>(10, top.size()); ++i) {
+  for (std::size_t i = 0; i < static_cast<std::size_t>(shown); ++i) {
     std::printf(" %.*s=%llu", static_cast<int>(top[i].first.size()), top[i].first.data(),
                 static_cast<unsigned long long>(top[i].second));
   }

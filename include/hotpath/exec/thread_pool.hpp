@@ -230,7 +230,7 @@ class thread_pool {
     using result = std::invoke_result_t<decltype(call)&>;
     detail::promise<result> p;
     future<result> fut = detail::make_future(p);
-    enqueue(opts, detail::task(future_body<result, decltype(call)>{std::move(call), std::move(p)}));
+    enqueue(opts, future_body<result, decltype(call)>{std::move(call), std::move(p)});
     return fut;
   }
 
@@ -245,7 +245,7 @@ class thread_pool {
   template <class F, class... Args>
   void post(task_options opts, F&& f, Args&&... args) {
     auto call = bind(opts.stop, std::forward<F>(f), std::forward<Args>(args)...);
-    enqueue(opts, detail::task(post_body<decltype(call)>{std::move(call), this}));
+    enqueue(opts, post_body<decltype(call)>{std::move(call), this});
   }
 
   /// Posts f(args...) once `delay` has passed (real time, whatever the clock policy). A timer
@@ -581,9 +581,12 @@ class thread_pool {
     return clock_.now();
   }
 
-  void enqueue(const task_options& opts, detail::task&& work) {
+  // Takes the body itself so the task is built in place in the queued item (one relocation
+  // fewer per post than handing over a finished task).
+  template <class Work>
+  void enqueue(const task_options& opts, Work&& work) {
     check_open();
-    queued item{std::move(work), opts.deadline, opts.stop, sample_time()};
+    queued item{make_task(std::forward<Work>(work)), opts.deadline, opts.stop, sample_time()};
     // Counted before it is visible, so a worker deciding whether to park never misses it.
     unfinished_.fetch_add(1, std::memory_order_seq_cst);
     submitted_.inc();
@@ -596,6 +599,15 @@ class thread_pool {
       queues_[p].push(std::move(item));
     }
     wake(1);
+  }
+
+  template <class Work>
+  static detail::task make_task(Work&& w) {
+    if constexpr (std::is_same_v<std::remove_cvref_t<Work>, detail::task>) {
+      return std::move(w);
+    } else {
+      return detail::task(std::forward<Work>(w));
+    }
   }
 
   // Wakes a parked worker when no worker is already looking for tasks. A spinning worker, or one

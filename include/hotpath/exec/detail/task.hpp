@@ -9,6 +9,7 @@
 
 #include <concepts>
 #include <cstddef>
+#include <cstring>
 #include <exception>
 #include <new>
 #include <type_traits>
@@ -47,7 +48,7 @@ class task {
 
   task(task&& o) noexcept : vt_(o.vt_) {
     if (vt_ != nullptr) {
-      vt_->relocate(buf_, o.buf_);
+      relocate_from(o);
       o.vt_ = nullptr;
     }
   }
@@ -56,7 +57,7 @@ class task {
       reset();
       vt_ = o.vt_;
       if (vt_ != nullptr) {
-        vt_->relocate(buf_, o.buf_);
+        relocate_from(o);
         o.vt_ = nullptr;
       }
     }
@@ -74,7 +75,9 @@ class task {
     struct destroy_after {
       const vtable* vt;
       unsigned char* buf;
-      ~destroy_after() { vt->destroy(buf); }
+      ~destroy_after() {
+        if (vt->destroy != nullptr) vt->destroy(buf);
+      }
     } guard{vt, buf_};
     return vt->run(buf_);
   }
@@ -83,13 +86,15 @@ class task {
   void fail(std::exception_ptr e) noexcept {
     const vtable* vt = std::exchange(vt_, nullptr);
     vt->fail(buf_, std::move(e));
-    vt->destroy(buf_);
+    if (vt->destroy != nullptr) vt->destroy(buf_);
   }
 
  private:
   struct vtable {
     bool (*run)(void*);
     void (*fail)(void*, std::exception_ptr) noexcept;
+    // Null for trivially copyable / destructible bodies: a memcpy or nothing instead of an
+    // indirect call (most posted lambdas capture a few pointers).
     void (*relocate)(void* dst, void* src) noexcept;  // move-construct into dst, destroy src
     void (*destroy)(void*) noexcept;
   };
@@ -103,11 +108,13 @@ class task {
   static constexpr vtable inline_vtable{
       [](void* p) -> bool { return static_cast<B*>(p)->run(); },
       [](void* p, std::exception_ptr e) noexcept { static_cast<B*>(p)->fail(std::move(e)); },
-      [](void* dst, void* src) noexcept {
-        ::new (dst) B(std::move(*static_cast<B*>(src)));
-        static_cast<B*>(src)->~B();
-      },
-      [](void* p) noexcept { static_cast<B*>(p)->~B(); },
+      std::is_trivially_copyable_v<B> ? nullptr
+                                      : +[](void* dst, void* src) noexcept {
+                                          ::new (dst) B(std::move(*static_cast<B*>(src)));
+                                          static_cast<B*>(src)->~B();
+                                        },
+      std::is_trivially_destructible_v<B> ? nullptr
+                                          : +[](void* p) noexcept { static_cast<B*>(p)->~B(); },
   };
 
   template <class B>
@@ -118,12 +125,21 @@ class task {
       [](void* p) noexcept { delete *static_cast<B**>(p); },
   };
 
+  void relocate_from(task& o) noexcept {
+    if (vt_->relocate != nullptr) {
+      vt_->relocate(buf_, o.buf_);
+    } else {
+      std::memcpy(buf_, o.buf_, inline_size);
+    }
+  }
+
   void reset() noexcept {
-    if (vt_ != nullptr) {
+    if (vt_ != nullptr && vt_->destroy != nullptr) {
       // Destroyed unrun: the body's destructor decides what that means (a future's promise
       // completes the future with hotpath::cancelled).
       std::exchange(vt_, nullptr)->destroy(buf_);
     }
+    vt_ = nullptr;
   }
 
   alignas(std::max_align_t) unsigned char buf_[inline_size];
