@@ -198,7 +198,8 @@ TEST(Histogram, MergeAddsAnotherHistogramsSamples) {
 
 TEST(Histogram, CountAtOrBelowIsExactAtBucketEdges) {
   histogram h;
-  for (std::uint64_t v : {1u, 10u, 100u, 1000u, 10000u}) h.record(v);
+  for (std::uint64_t v : {1u, 10u, 100u, 1000u, 10000u})
+    h.record(v);
   auto s = h.snapshot();
   EXPECT_EQ(s.count_at_or_below(0), 0u);
   EXPECT_EQ(s.count_at_or_below(1), 1u);
