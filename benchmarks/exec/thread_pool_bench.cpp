@@ -107,38 +107,31 @@ struct tbb_env {
 
 // ---- empty_tasks: 1e6 posted by one producer, then wait for all ----
 
-void empty_hotpath(benchmark::State& state) {
+// Runs `workload(state, post)` on a fresh pool of one kind; `post` hands the pool a callable.
+template <class Workload>
+void on_hotpath(benchmark::State& state, Workload workload) {
   hotpath::thread_pool<> pool({.threads = threads});
-  countdown done;
-  for (auto _ : state) {
-    done.reset(empty_count);
-    for (std::int64_t i = 0; i < empty_count; ++i)
-      pool.post([&done] { done.arrive(); });
-    done.wait();
-  }
-  state.SetItemsProcessed(state.iterations() * empty_count);
+  workload(state, [&pool](auto f) { pool.post(std::move(f)); });
 }
-
-void empty_asio(benchmark::State& state) {
+template <class Workload>
+void on_asio(benchmark::State& state, Workload workload) {
   boost::asio::thread_pool pool(threads);
-  countdown done;
-  for (auto _ : state) {
-    done.reset(empty_count);
-    for (std::int64_t i = 0; i < empty_count; ++i)
-      boost::asio::post(pool, [&done] { done.arrive(); });
-    done.wait();
-  }
-  state.SetItemsProcessed(state.iterations() * empty_count);
+  workload(state, [&pool](auto f) { boost::asio::post(pool, std::move(f)); });
   pool.join();
 }
-
-void empty_std_pool(benchmark::State& state) {
+template <class Workload>
+void on_std_pool(benchmark::State& state, Workload workload) {
   std_pool pool(threads);
+  workload(state, [&pool](auto f) { pool.post(std::move(f)); });
+}
+
+template <class Post>
+void empty_tasks(benchmark::State& state, Post post) {
   countdown done;
   for (auto _ : state) {
     done.reset(empty_count);
     for (std::int64_t i = 0; i < empty_count; ++i)
-      pool.post([&done] { done.arrive(); });
+      post([&done] { done.arrive(); });
     done.wait();
   }
   state.SetItemsProcessed(state.iterations() * empty_count);
@@ -230,17 +223,6 @@ void future_packaged(benchmark::State& state, Post post) {
   state.SetItemsProcessed(state.iterations() * future_count);
 }
 
-void future_asio(benchmark::State& state) {
-  boost::asio::thread_pool pool(threads);
-  future_packaged(state, [&](auto f) { boost::asio::post(pool, std::move(f)); });
-  pool.join();
-}
-
-void future_std_pool(benchmark::State& state) {
-  std_pool pool(threads);
-  future_packaged(state, [&](auto f) { pool.post(std::move(f)); });
-}
-
 // ---- spin tasks: parallel efficiency on CPU-bound tasks of a fixed length ----
 
 void spin_for(std::chrono::nanoseconds d) {
@@ -268,20 +250,12 @@ void spin_tasks(benchmark::State& state, Run run) {
                                                     benchmark::Counter::kIsRate);
 }
 
-void spin_hotpath(benchmark::State& state) {
-  hotpath::thread_pool<> pool({.threads = threads});
+template <class Post>
+void spin_posted(benchmark::State& state, Post post) {
   spin_tasks(state, [&](std::int64_t n, auto f) {
     for (std::int64_t i = 0; i < n; ++i)
-      pool.post(f);
+      post(f);
   });
-}
-void spin_asio(benchmark::State& state) {
-  boost::asio::thread_pool pool(threads);
-  spin_tasks(state, [&](std::int64_t n, auto f) {
-    for (std::int64_t i = 0; i < n; ++i)
-      boost::asio::post(pool, f);
-  });
-  pool.join();
 }
 void spin_tbb(benchmark::State& state) {
   tbb_env env;
@@ -317,20 +291,6 @@ void latency(benchmark::State& state, Post post) {
   std::sort(samples.begin(), samples.end());
   state.counters["p50_ns"] = samples[samples.size() / 2];
   state.counters["p99_ns"] = samples[samples.size() * 99 / 100];
-}
-
-void latency_hotpath(benchmark::State& state) {
-  hotpath::thread_pool<> pool({.threads = threads});
-  latency(state, [&](auto f) { pool.post(std::move(f)); });
-}
-void latency_asio(benchmark::State& state) {
-  boost::asio::thread_pool pool(threads);
-  latency(state, [&](auto f) { boost::asio::post(pool, std::move(f)); });
-  pool.join();
-}
-void latency_std_pool(benchmark::State& state) {
-  std_pool pool(threads);
-  latency(state, [&](auto f) { pool.post(std::move(f)); });
 }
 
 // ---- parallel_for: y = a*x + y ----
@@ -429,48 +389,51 @@ void idle_cpu(benchmark::State& state, Post post) {
     state.counters["cpu_ms"] = used * 1e3;
   }
 }
-void idle_hotpath(benchmark::State& state) {
-  hotpath::thread_pool<> pool({.threads = threads});
-  idle_cpu(state, [&](auto f) { pool.post(std::move(f)); });
-}
-void idle_asio(benchmark::State& state) {
-  boost::asio::thread_pool pool(threads);
-  idle_cpu(state, [&](auto f) { boost::asio::post(pool, std::move(f)); });
-  pool.join();
-}
-void idle_std_pool(benchmark::State& state) {
-  std_pool pool(threads);
-  idle_cpu(state, [&](auto f) { pool.post(std::move(f)); });
+// Registers <workload>/hotpath, /asio and /std_pool, each running run(state, post) on its pool.
+template <class Run>
+std::vector<benchmark::internal::Benchmark*> on_pools(const std::string& workload, Run run) {
+  return {
+      benchmark::RegisterBenchmark((workload + "/hotpath").c_str(),
+                                   [run](benchmark::State& s) { on_hotpath(s, run); }),
+      benchmark::RegisterBenchmark((workload + "/asio").c_str(),
+                                   [run](benchmark::State& s) { on_asio(s, run); }),
+      benchmark::RegisterBenchmark((workload + "/std_pool").c_str(),
+                                   [run](benchmark::State& s) { on_std_pool(s, run); }),
+  };
 }
 
 int register_all = [] {
   auto reg = [](const char* name, auto fn) {
     return benchmark::RegisterBenchmark(name, fn)->UseRealTime()->Unit(benchmark::kMillisecond);
   };
-  reg("empty_tasks/hotpath", empty_hotpath);
-  reg("empty_tasks/asio", empty_asio);
-  reg("empty_tasks/std_pool", empty_std_pool);
+  for (auto* b : on_pools("empty_tasks", [](auto&st, auto post) { empty_tasks(st, post); })) {
+    b->UseRealTime()->Unit(benchmark::kMillisecond);
+  }
   reg("empty_tasks/tbb", empty_tbb);
   reg("empty_tasks_bulk/hotpath", bulk_hotpath);
-  reg("empty_tasks_bulk/asio", empty_asio);
+  reg("empty_tasks_bulk/asio", [](benchmark::State& s) {
+    on_asio(s, [](auto& st, auto post) { empty_tasks(st, post); });  // Asio has no bulk post
+  });
   reg("empty_tasks_bulk/std_pool", bulk_std_pool);
   reg("future_tasks/hotpath", future_hotpath);
-  reg("future_tasks/asio", future_asio);
-  reg("future_tasks/std_pool", future_std_pool);
+  reg("future_tasks/asio", [](benchmark::State& s) {
+    on_asio(s, [](auto& st, auto post) { future_packaged(st, post); });
+  });
+  reg("future_tasks/std_pool", [](benchmark::State& s) {
+    on_std_pool(s, [](auto& st, auto post) { future_packaged(st, post); });
+  });
   for (int us : {10, 100}) {
     std::string w = "spin_" + std::to_string(us) + "us_tasks/";
-    reg((w + "hotpath").c_str(), spin_hotpath)->Arg(us);
-    reg((w + "asio").c_str(), spin_asio)->Arg(us);
+    reg((w + "hotpath").c_str(), [](benchmark::State& s) {
+      on_hotpath(s, [](auto& st, auto post) { spin_posted(st, post); });
+    })->Arg(us);
+    reg((w + "asio").c_str(), [](benchmark::State& s) {
+      on_asio(s, [](auto& st, auto post) { spin_posted(st, post); });
+    })->Arg(us);
     reg((w + "tbb").c_str(), spin_tbb)->Arg(us);
   }
-  for (const char* impl : {"hotpath", "asio", "std_pool"}) {
-    auto fn = impl == std::string("hotpath") ? latency_hotpath
-              : impl == std::string("asio")  ? latency_asio
-                                             : latency_std_pool;
-    benchmark::RegisterBenchmark((std::string("submit_latency/") + impl).c_str(), fn)
-        ->UseManualTime()
-        ->Unit(benchmark::kMicrosecond)
-        ->Iterations(200);
+  for (auto* b : on_pools("submit_latency", [](auto&st, auto post) { latency(st, post); })) {
+    b->UseManualTime()->Unit(benchmark::kMicrosecond)->Iterations(200);
   }
   for (std::int64_t n : {1000, 10'000'000}) {
     std::string w = n == 1000 ? "parallel_for_1e3/" : "parallel_for_1e7/";
@@ -480,14 +443,8 @@ int register_all = [] {
   }
   reg("fib30_nested/hotpath", fib_hotpath_bench);
   reg("fib30_nested/tbb", fib_tbb_bench);
-  for (const char* impl : {"hotpath", "asio", "std_pool"}) {
-    auto fn = impl == std::string("hotpath") ? idle_hotpath
-              : impl == std::string("asio")  ? idle_asio
-                                             : idle_std_pool;
-    benchmark::RegisterBenchmark((std::string("idle_cpu/") + impl).c_str(), fn)
-        ->UseManualTime()
-        ->Unit(benchmark::kMillisecond)
-        ->Iterations(1);
+  for (auto* b : on_pools("idle_cpu", [](auto&st, auto post) { idle_cpu(st, post); })) {
+    b->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(1);
   }
   return 0;
 }();
