@@ -404,6 +404,28 @@ TEST(ThreadPool, DelayedTasksRunAfterTheirDelayOrAreCancelledAtShutdown) {
   EXPECT_THROW(pool.post_after(0ms, [] {}), hotpath::error);
 }
 
+TEST(ThreadPool, WaitIdleAndShutdownFromAWorkerThrowInsteadOfDeadlocking) {
+  default_pool pool({.threads = 1, .name = "self"});
+  auto f = pool.submit([&pool] {
+    std::string errors;
+    try {
+      pool.wait_idle();
+    } catch (const hotpath::error& e) {
+      errors += e.what();
+    }
+    try {
+      pool.shutdown();
+    } catch (const hotpath::error& e) {
+      errors += std::string("|") + e.what();
+    }
+    return errors;
+  });
+  EXPECT_EQ(f.get(),
+            "hotpath::thread_pool 'self': wait_idle called from one of its own workers would "
+            "deadlock|hotpath::thread_pool 'self': shutdown called from one of its own workers "
+            "would deadlock");
+}
+
 TEST(ThreadPool, SubmitAfterShutdownThrows) {
   default_pool pool({.threads = 1, .name = "io"});
   pool.shutdown();

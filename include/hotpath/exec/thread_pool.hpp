@@ -41,8 +41,9 @@
 // completes queued tasks' futures with hotpath::cancelled without running them. Running tasks
 // always finish. submit/post after shutdown throw hotpath::error.
 //
-// Thread safety: every member may be called from any thread, including pool workers (except
-// shutdown and the destructor, which must not run on a worker of this pool).
+// Thread safety: every member may be called from any thread, including pool workers, except
+// wait_idle, shutdown and the destructor: on a worker of the same pool they would wait for
+// themselves, so wait_idle and shutdown throw hotpath::error there.
 // Cost: submit is one allocation (the future's shared state) and one queue push; post allocates
 // only when the callable's captures exceed 48 bytes.
 #pragma once
@@ -332,6 +333,7 @@ class thread_pool {
   /// Stops accepting work, handles queued tasks by `mode`, waits for running tasks and joins
   /// the workers. Later calls do nothing. Must not be called from a worker of this pool.
   void shutdown(shutdown_mode mode = shutdown_mode::drain) {
+    check_not_worker("shutdown");
     std::lock_guard lock(shutdown_mu_);
     if (joined_) return;
     metrics_handle_.reset();
@@ -749,7 +751,16 @@ class thread_pool {
     }
   }
 
+  // A worker waiting for its own pool to go idle (or to stop) would wait for itself forever.
+  void check_not_worker(const char* what) const {
+    if (detail::tls_pool == this) {
+      hotpath::detail::throw_error("hotpath::thread_pool '", opts_.name, "': ", what,
+                                   " called from one of its own workers would deadlock");
+    }
+  }
+
   bool wait_idle_impl(std::chrono::nanoseconds timeout) {
+    check_not_worker("wait_idle");
     auto start = std::chrono::steady_clock::now();
     for (;;) {
       std::uint32_t seen = idle_word_.load(std::memory_order_seq_cst);
