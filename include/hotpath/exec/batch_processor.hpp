@@ -226,11 +226,10 @@ class batch_processor {
     batch items;
     std::size_t weight = 0;
     typename clock_type::time_point oldest{};
-    bool busy = false;        // a batch of this lane is in flight
-    std::deque<batch> ready;  // cut batches waiting for the lane or a flight slot
-    std::deque<flush_reason> why;
-    std::uint64_t cut = 0;   // batches cut so far
-    std::uint64_t done = 0;  // batches delivered or dead-lettered so far
+    bool busy = false;                                 // a batch of this lane is in flight
+    std::deque<std::pair<batch, flush_reason>> ready;  // cut, waiting for the lane or a slot
+    std::uint64_t cut = 0;                             // batches cut so far
+    std::uint64_t done = 0;                            // batches delivered or dead-lettered so far
   };
 
   void check_open() const {
@@ -292,9 +291,8 @@ class batch_processor {
     if (opts_.max_bytes != 0 && w > opts_.max_bytes) {
       // Alone and at once: it can never share a batch.
       cut(lock, p, flush_reason::bytes);  // what waited before it keeps its order
-      l.ready.push_back(batch{});
-      l.ready.back().push_back(std::move(item));
-      l.why.push_back(flush_reason::oversized);
+      l.ready.push_back({batch{}, flush_reason::oversized});
+      l.ready.back().first.push_back(std::move(item));
       ++l.cut;
       dispatch(lock);
       return;
@@ -313,8 +311,7 @@ class batch_processor {
   void cut(std::unique_lock<std::mutex>& lock, std::size_t p, flush_reason why) {
     lane& l = lanes_[p];
     if (l.items.empty()) return;
-    l.ready.push_back(std::exchange(l.items, batch{}));
-    l.why.push_back(why);
+    l.ready.push_back({std::exchange(l.items, batch{}), why});
     l.weight = 0;
     ++l.cut;
     dispatch(lock);
@@ -326,10 +323,9 @@ class batch_processor {
       std::size_t p = (next_lane_ + i) % lanes_.size();
       lane& l = lanes_[p];
       if (l.busy || l.ready.empty()) continue;
-      auto b = std::make_shared<batch>(std::move(l.ready.front()));
+      auto b = std::make_shared<batch>(std::move(l.ready.front().first));
+      ++stats_.flushes[static_cast<int>(l.ready.front().second)];
       l.ready.pop_front();
-      ++stats_.flushes[static_cast<int>(l.why.front())];
-      l.why.pop_front();
       ++stats_.batches;
       l.busy = true;
       ++in_flight_;
