@@ -80,26 +80,16 @@ struct batch_stats {
   }
 };
 
-namespace detail {
-template <class P, class T>
-struct is_weigher_for {
-  template <class Q>
-  struct trait : std::bool_constant<weigher<Q, T>> {};
-};
-template <class P>
-struct is_clock_policy_b : std::bool_constant<hotpath::clock<P>> {};
-}  // namespace detail
-
 /// Batches items of type T for a sink; see the header comment for the contract.
 template <class T, class... Policies>
 class batch_processor {
   template <class Q>
-  using weigher_trait = typename detail::is_weigher_for<void, T>::template trait<Q>;
+  struct weigher_trait : std::bool_constant<weigher<Q, T>> {};
 
  public:
   using weigher_type = detail::select_policy_t<weigher_trait, weigh_unit, Policies...>;
   using clock_type =
-      detail::select_policy_t<detail::is_clock_policy_b, std::chrono::steady_clock, Policies...>;
+      detail::select_policy_t<detail::is_clock_policy, std::chrono::steady_clock, Policies...>;
   using batch = std::vector<T>;
   using sink_type = std::function<void(const batch&)>;
 

@@ -149,8 +149,6 @@ template <class P>
 struct is_queue_policy : std::bool_constant<queue_policy<P>> {};
 template <class P>
 struct is_idle_policy : std::bool_constant<idle_policy<P>> {};
-template <class P>
-struct is_clock_policy : std::bool_constant<hotpath::clock<P>> {};
 
 // Tells future::get() and submit() which pool (and worker) the calling thread belongs to.
 constinit inline thread_local const void* tls_pool = nullptr;

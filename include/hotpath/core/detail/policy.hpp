@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "hotpath/config.hpp"
+#include "hotpath/core/clock.hpp"
 
 namespace hotpath::inline HOTPATH_ABI::detail {
 
@@ -20,6 +21,10 @@ struct select_policy<Trait, Default, P, Ps...>
 
 template <template <class> class Trait, class Default, class... Ps>
 using select_policy_t = typename select_policy<Trait, Default, Ps...>::type;
+
+/// Clocks are a policy kind of several components (thread_pool, batch_processor, caches).
+template <class P>
+struct is_clock_policy : std::bool_constant<hotpath::clock<P>> {};
 
 /// How many of Ps satisfy Trait (a component rejects two policies of one kind).
 template <template <class> class Trait, class... Ps>
