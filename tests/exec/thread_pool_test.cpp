@@ -152,6 +152,13 @@ TEST(ThreadPool, NeverLosesAWakeUpBetweenSingleTasks) {
                      return sum;
                    },
                    +[] {
+                     hotpath::thread_pool<hotpath::idle::spin_yield_then_park> pool({.threads = 2});
+                     long sum = 0;
+                     for (int i = 0; i < 20'000; ++i)
+                       sum += pool.submit([i] { return i % 3; }).get();
+                     return sum;
+                   },
+                   +[] {
                      hotpath::thread_pool<hotpath::idle::park> pool({.threads = 3});
                      long sum = 0;
                      for (int i = 0; i < 20'000; ++i)

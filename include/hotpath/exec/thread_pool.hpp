@@ -398,9 +398,11 @@ class thread_pool {
     time_point enqueued = time_point::min();  // min: not sampled for timing
   };
 
+  using normal_queue = typename queue_type::template queue<queued>;
+
   // A worker's own deque: the owner pushes and pops at the back, thieves take the front.
   struct worker final : detail::helper {
-    worker(thread_pool& p, unsigned i) : pool(p), index(i) {}
+    worker(thread_pool& p, unsigned i) : pool(p), index(i), normal_consumer(p.queues_[1]) {}
     bool help_one() override {
       if (pool.run_one(*this)) return true;
       pool.flush_done(*this);  // about to block: let wait_idle() see what this thread finished
@@ -418,6 +420,8 @@ class thread_pool {
     // queued_estimate() so a busy worker's backlog never looks like queued work.
     std::atomic<std::int64_t> done_pending{0};
     bool spinning = false;  // counted in spinners_: looking for work
+    // Used by the owner only (consumer tokens are single-threaded).
+    detail::consumer_of_t<normal_queue> normal_consumer;
   };
 
   template <class R, class Call>
@@ -615,9 +619,11 @@ class thread_pool {
   // one per post. Correctness rests on seq_cst order: the poster increments unfinished_ before it
   // reads spinners_ / wake_pending_; a worker leaves spinning (or clears wake_pending_) before it
   // reads unfinished_, so one of the two always sees the other.
+  // sleepers_ is read first: it changes only when a worker parks or wakes, while spinners_
+  // changes every time a worker runs dry, so under load the poster's check stays in its cache.
   void wake(int n) noexcept {
-    if (spinners_.load(std::memory_order_seq_cst) != 0) return;
     if (sleepers_.load(std::memory_order_seq_cst) == 0) return;
+    if (spinners_.load(std::memory_order_seq_cst) != 0) return;
     if (n == 1 && wake_pending_.exchange(true, std::memory_order_seq_cst)) return;
     wake_word_.fetch_add(1, std::memory_order_seq_cst);
     detail::futex_wake(wake_word_, n);
@@ -654,7 +660,7 @@ class thread_pool {
         return true;
       }
     }
-    if (queues_[1].try_pop(out)) return true;
+    if (detail::try_pop_as(queues_[1], out, w.normal_consumer)) return true;
     for (std::size_t k = 1; k < workers_.size(); ++k) {
       worker& victim = *workers_[(w.index + k) % workers_.size()];
       if (victim.local_size.load(std::memory_order_acquire) == 0) continue;
@@ -696,7 +702,9 @@ class thread_pool {
       // A searcher found work. Posters skipped waking anyone while it searched, so if more is
       // queued, pass the baton to a parked worker before running this task.
       stop_spinning(w);
-      if (queued_estimate() > 0) wake(1);
+      // Nobody parked means nobody to wake; testing that first keeps this worker off
+      // unfinished_, the line every post writes.
+      if (sleepers_.load(std::memory_order_seq_cst) != 0 && queued_estimate() > 0) wake(1);
     }
     execute(item);
     w.running.store(w.running.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
@@ -847,8 +855,7 @@ class thread_pool {
       if (polls < idle_type::spin_polls + idle_type::yield_polls &&
           !paused_.load(std::memory_order_relaxed)) {
         start_spinning(w);
-        // Pause first (lowest latency), then yield: on a machine with more runnable threads
-        // than cores the yield hands the CPU to whoever is producing the tasks.
+        // Pause first (lowest latency), then yield if the idle policy asks for it.
         if (polls++ < idle_type::spin_polls) {
           detail::cpu_relax();
         } else {
@@ -908,13 +915,13 @@ class thread_pool {
   thread_pool_options opts_;
   clock_type clock_;
   std::vector<std::unique_ptr<worker>> workers_;
-  typename queue_type::template queue<queued> queues_[3];
+  normal_queue queues_[3];
 
   alignas(cache_line_size) std::atomic<std::uint64_t> unfinished_{0};
   alignas(cache_line_size) std::atomic<std::uint32_t> sleepers_{0};
-  std::atomic<std::uint32_t> spinners_{0};
   std::atomic<bool> wake_pending_{false};
   std::atomic<std::uint32_t> wake_word_{0};
+  alignas(cache_line_size) std::atomic<std::uint32_t> spinners_{0};
   alignas(cache_line_size) std::atomic<std::uint32_t> idle_word_{0};
   std::atomic<std::uint32_t> idle_waiters_{0};
   std::atomic<std::int64_t> prio_hint_[3] = {};
