@@ -142,34 +142,25 @@ TEST(ThreadPool, RunsEveryTaskExactlyOnceWithTheMutexQueueAndParking) {
   count_every_task<hotpath::thread_pool<hotpath::queue::mutex_deque, hotpath::idle::park>>(3);
 }
 
+// Submits 20'000 tasks one at a time, waiting for each, and sums their results.
+template <class Pool>
+long sum_one_at_a_time(unsigned threads) {
+  Pool pool({.threads = threads});
+  long sum = 0;
+  for (int i = 0; i < 20'000; ++i)
+    sum += pool.submit([i] { return i % 3; }).get();
+  return sum;
+}
+
 // Workers park between these tasks; a lost wake-up would hang here (ctest's timeout fails it).
 TEST(ThreadPool, NeverLosesAWakeUpBetweenSingleTasks) {
-  for (auto run : {+[] {
-                     default_pool pool({.threads = 2});
-                     long sum = 0;
-                     for (int i = 0; i < 20'000; ++i)
-                       sum += pool.submit([i] { return i % 3; }).get();
-                     return sum;
-                   },
-                   +[] {
-                     hotpath::thread_pool<hotpath::idle::spin_yield_then_park> pool({.threads = 2});
-                     long sum = 0;
-                     for (int i = 0; i < 20'000; ++i)
-                       sum += pool.submit([i] { return i % 3; }).get();
-                     return sum;
-                   },
-                   +[] {
-                     hotpath::thread_pool<hotpath::idle::park> pool({.threads = 3});
-                     long sum = 0;
-                     for (int i = 0; i < 20'000; ++i)
-                       sum += pool.submit([i] { return i % 3; }).get();
-                     return sum;
-                   }}) {
-    long expected = 0;
-    for (int i = 0; i < 20'000; ++i)
-      expected += i % 3;
-    EXPECT_EQ(run(), expected);
-  }
+  long expected = 0;
+  for (int i = 0; i < 20'000; ++i)
+    expected += i % 3;
+  EXPECT_EQ(sum_one_at_a_time<default_pool>(2), expected);
+  EXPECT_EQ(sum_one_at_a_time<hotpath::thread_pool<hotpath::idle::spin_yield_then_park>>(2),
+            expected);
+  EXPECT_EQ(sum_one_at_a_time<hotpath::thread_pool<hotpath::idle::park>>(3), expected);
 }
 
 TEST(ThreadPool, BurstsFromTwoProducersAllRunWithParkingWorkers) {
