@@ -3,6 +3,7 @@
 #pragma once
 
 #include "hotpath/config.hpp"
+#include "hotpath/cache.hpp"
 #include "hotpath/core.hpp"
 #include "hotpath/exec.hpp"
 #include "hotpath/metrics.hpp"

@@ -1,0 +1,957 @@
+// hotpath/cache/cache.hpp: a thread-safe in-memory cache with eviction, expiry and admission
+// policies, single-flight loading and a removal listener.
+//
+//   hotpath::cache<std::string, Row> rows({.capacity = 100'000});
+//   rows.put("k", row);
+//   if (auto r = rows.get("k")) use(*r);                       // std::optional<Row>: a copy
+//   Row r = rows.get_or_load("k", [](const std::string& k) { return db_fetch(k); });
+//
+//   hotpath::cache<Key, Blob, hotpath::eviction::lru, hotpath::expiry::after_write,
+//                  hotpath::weigh_by_size> blobs({.capacity = 64 << 20, .ttl = 30s});
+//
+// Policies, in any order, each at most once: eviction (eviction::w_tinylfu by default, slru,
+// lru), expiry (expiry::none by default, after_write, after_access, per_entry<F>), a weigher of
+// values (hotpath::weigh_unit by default: capacity counts entries; any `size_t(const V&)` or
+// `size_t(const K&, const V&)` callable type), locking (locking::sharded by default,
+// locking::none), a clock (std::chrono::steady_clock by default; hotpath::manual_clock in tests)
+// and a hash (cache_hash<H>; std::hash<K> by default).
+//
+// Values are returned by copy, never by reference, so nothing a caller holds can dangle when
+// the entry is evicted; cache std::shared_ptr<const T> for large values.
+//
+// Capacity: the total weight never exceeds options.capacity once a put returns. Sharding splits
+// the capacity evenly among shards, and each shard evicts on its own, so the eviction order is
+// exact per shard; an entry heavier than its shard's share (or than 2^32 - 1) is not stored,
+// and the listener hears it as evicted.
+//
+// get_or_load: concurrent misses on one key run the loader once; every waiter gets its value or
+// its exception, and a failed load is not cached. A put, erase or clear of the key while its
+// load runs wins: the load's result still goes to its waiters but is not stored.
+//
+// Removal listener (options.on_removal): called after the shard lock is released, on the
+// thread whose operation removed the entry, once per removed entry, with its cause. If it
+// throws, the other removals of that operation are still reported, then the first exception
+// reaches the caller; the cache itself is already consistent.
+//
+// Thread safety: every member may be called from any thread concurrently (with
+// locking::sharded). Loaders and listeners run without any cache lock held and may use the
+// cache. Complexity: O(1) expected per operation; expired entries are reclaimed by a timer wheel
+// in O(1) amortized each.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <chrono>
+#include <concepts>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <boost/unordered/unordered_flat_set.hpp>
+
+#include "hotpath/cache/detail/node_list.hpp"
+#include "hotpath/cache/detail/timer_wheel.hpp"
+#include "hotpath/cache/eviction.hpp"
+#include "hotpath/cache/expiry.hpp"
+#include "hotpath/cache/locking.hpp"
+#include "hotpath/cache/removal.hpp"
+#include "hotpath/cache/stats.hpp"
+#include "hotpath/config.hpp"
+#include "hotpath/core/cache_line.hpp"
+#include "hotpath/core/clock.hpp"
+#include "hotpath/core/detail/policy.hpp"
+#include "hotpath/core/error.hpp"
+#include "hotpath/core/weigher.hpp"
+#include "hotpath/metrics/counter.hpp"
+#include "hotpath/metrics/exposition.hpp"
+#include "hotpath/metrics/histogram.hpp"
+#include "hotpath/metrics/registry.hpp"
+
+namespace hotpath::inline HOTPATH_ABI {
+
+/// Chooses the hash function of a cache: cache<K, V, cache_hash<my_hash>>.
+template <class H>
+struct cache_hash {
+  using type = H;
+};
+
+/// Runtime knobs of a cache.
+template <class K, class V>
+struct cache_options {
+  /// The maximum total weight (entries, with the default weigher).
+  std::uint64_t capacity = 10'000;
+  /// Shards with locking::sharded: a power of two, or 0 to pick from the CPU count and the
+  /// capacity (small caches get one shard, so their eviction order is exact).
+  unsigned shards = 0;
+  /// Time to live for expiry::after_write and after_access; required (> 0) with them.
+  std::chrono::nanoseconds ttl = std::chrono::nanoseconds::zero();
+  /// get_or_load() reloads an entry this close to its expiry, once, while other callers keep
+  /// getting the current value: hot keys never miss at expiry. Zero: off.
+  std::chrono::nanoseconds refresh_ahead = std::chrono::nanoseconds::zero();
+  /// Told of every entry that leaves the cache, with the reason.
+  std::function<void(const K&, const V&, removal_cause)> on_removal = {};
+};
+
+namespace detail {
+
+template <class P>
+struct is_eviction_policy : std::bool_constant<eviction_policy<P>> {};
+template <class P>
+struct is_expiry_policy : std::bool_constant<expiry_policy<P>> {};
+template <class P>
+struct is_locking_policy : std::bool_constant<locking_policy<P>> {};
+template <class P>
+struct is_cache_hash : std::false_type {};
+template <class H>
+struct is_cache_hash<cache_hash<H>> : std::true_type {};
+template <class K, class V>
+struct is_cache_weigher_of {
+  template <class P>
+  struct test
+      : std::bool_constant<std::default_initializable<P> &&
+                           (std::is_invocable_r_v<std::size_t, const P&, const V&> ||
+                            std::is_invocable_r_v<std::size_t, const P&, const K&, const V&>)> {};
+};
+
+template <class H>
+struct hash_of {
+  using type = void;
+};
+template <class H>
+struct hash_of<cache_hash<H>> {
+  using type = H;
+};
+
+inline unsigned cpu_count_for_shards() noexcept {
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+
+}  // namespace detail
+
+/// A bounded, thread-safe key-value cache; see the header comment for the contract.
+template <class K, class V, class... Policies>
+class cache {
+  template <class P>
+  using is_weigher = typename detail::is_cache_weigher_of<K, V>::template test<P>;
+
+  static_assert(detail::count_policies<detail::is_eviction_policy, Policies...> <= 1,
+                "hotpath::cache: at most one eviction policy");
+  static_assert(detail::count_policies<detail::is_expiry_policy, Policies...> <= 1,
+                "hotpath::cache: at most one expiry policy");
+  static_assert(detail::count_policies<detail::is_locking_policy, Policies...> <= 1,
+                "hotpath::cache: at most one locking policy");
+  static_assert(detail::count_policies<detail::is_clock_policy, Policies...> <= 1,
+                "hotpath::cache: at most one clock");
+  static_assert(detail::count_policies<detail::is_cache_hash, Policies...> <= 1,
+                "hotpath::cache: at most one cache_hash");
+  static_assert(detail::count_policies<is_weigher, Policies...> <= 1,
+                "hotpath::cache: at most one weigher");
+  static_assert((... && (eviction_policy<Policies> || expiry_policy<Policies> ||
+                         locking_policy<Policies> || hotpath::clock<Policies> ||
+                         detail::is_cache_hash<Policies>::value || is_weigher<Policies>::value)),
+                "hotpath::cache: each policy must be an eviction policy, an expiry policy, a "
+                "locking policy, a clock, a cache_hash<H> or a weigher of V (see "
+                "cache/eviction.hpp, expiry.hpp, locking.hpp, core/clock.hpp, core/weigher.hpp)");
+  static_assert(std::copy_constructible<K> && std::copy_constructible<V>,
+                "hotpath::cache: keys and values are copied out to callers and listeners");
+
+ public:
+  using key_type = K;
+  using mapped_type = V;
+  using eviction_type =
+      detail::select_policy_t<detail::is_eviction_policy, eviction::w_tinylfu, Policies...>;
+  using expiry_type = detail::select_policy_t<detail::is_expiry_policy, expiry::none, Policies...>;
+  using locking_type =
+      detail::select_policy_t<detail::is_locking_policy, locking::sharded, Policies...>;
+  using clock_type =
+      detail::select_policy_t<detail::is_clock_policy, std::chrono::steady_clock, Policies...>;
+  using weigher_type = detail::select_policy_t<is_weigher, weigh_unit, Policies...>;
+  using hasher = typename detail::hash_of<
+      detail::select_policy_t<detail::is_cache_hash, cache_hash<std::hash<K>>, Policies...>>::type;
+  using options = cache_options<K, V>;
+
+  /// Builds an empty cache. Throws hotpath::error for a zero capacity, a shard count that is not
+  /// a power of two, or a missing ttl with after_write / after_access.
+  explicit cache(options opts = {}, clock_type clock = {}, expiry_type expiry = {})
+      : opts_(std::move(opts)), clock_(std::move(clock)), expiry_(std::move(expiry)) {
+    if (opts_.capacity == 0) detail::throw_error("hotpath::cache: capacity must be > 0");
+    if constexpr (expiry_type::expires && !is_per_entry) {
+      if (opts_.ttl <= std::chrono::nanoseconds::zero()) {
+        detail::throw_error("hotpath::cache: expiry policy needs options.ttl > 0, got ",
+                            opts_.ttl.count(), " ns");
+      }
+    }
+    unsigned n = pick_shards();
+    shard_bits_ = static_cast<unsigned>(std::countr_zero(n));
+    std::int64_t now = now_ns();
+    shards_.reserve(n);
+    for (unsigned i = 0; i < n; ++i) {
+      std::uint64_t share = opts_.capacity / n + (i < opts_.capacity % n ? 1 : 0);
+      shards_.push_back(std::make_unique<shard>(*this, share, now));
+    }
+  }
+
+  cache(const cache&) = delete;
+  cache& operator=(const cache&) = delete;
+
+  /// The value for `k`, if present and not expired; counts as an access.
+  [[nodiscard]] std::optional<V> get(const K& k) {
+    auto [h, m] = hashes(k);
+    shard& s = shard_for(m);
+    removals ev;
+    std::optional<V> out;
+    {
+      std::lock_guard lock(s.mu);
+      std::int64_t now = maintain(s, ev);
+      if (std::uint32_t i = live_index(s, k, h, now, ev); i != detail::nil_node) {
+        touch(s, i, m, now);
+        out.emplace(s.nodes[i].value());
+      } else {
+        s.policy.on_miss(m);
+      }
+    }
+    (out ? hits_ : misses_).inc();
+    notify(ev);
+    return out;
+  }
+
+  /// Values for `keys`, in their order (std::nullopt where absent).
+  template <class Keys>
+  [[nodiscard]] std::vector<std::optional<V>> get_all(const Keys& keys) {
+    std::vector<std::optional<V>> out;
+    if constexpr (requires { std::size(keys); }) out.reserve(std::size(keys));
+    for (const auto& k : keys)
+      out.push_back(get(k));
+    return out;
+  }
+
+  /// Whether `k` is present and not expired; not an access (eviction order is unchanged).
+  [[nodiscard]] bool contains(const K& k) {
+    auto [h, m] = hashes(k);
+    shard& s = shard_for(m);
+    removals ev;
+    bool found;
+    {
+      std::lock_guard lock(s.mu);
+      std::int64_t now = maintain(s, ev);
+      found = live_index(s, k, h, now, ev) != detail::nil_node;
+    }
+    notify(ev);
+    return found;
+  }
+
+  /// Stores `v` for `k`, replacing (listener: replaced) any value there.
+  void put(K k, V v) { put_impl(std::move(k), std::move(v), no_ttl, false); }
+
+  /// Stores `v` for `k` with its own time to live (expiry::after_write only).
+  template <class Rep, class Period>
+  void put(K k, V v, std::chrono::duration<Rep, Period> ttl) requires(
+      std::same_as<expiry_type, expiry::after_write>) {
+    put_impl(std::move(k), std::move(v), std::chrono::duration_cast<std::chrono::nanoseconds>(ttl),
+             false);
+  }
+
+  /// Stores `v` only if `k` is absent (or expired); true if it stored.
+  bool put_if_absent(K k, V v) { return put_impl(std::move(k), std::move(v), no_ttl, true); }
+
+  /// Removes `k` (listener: explicit_); true if it was present and not expired.
+  bool erase(const K& k) {
+    auto [h, m] = hashes(k);
+    shard& s = shard_for(m);
+    removals ev;
+    bool found = false;
+    {
+      std::lock_guard lock(s.mu);
+      std::int64_t now = maintain(s, ev);
+      abandon_load(s, k);
+      if (std::uint32_t i = live_index(s, k, h, now, ev); i != detail::nil_node) {
+        remove(s, i, removal_cause::explicit_, ev);
+        found = true;
+      }
+    }
+    notify(ev);
+    return found;
+  }
+
+  /// Removes every entry (listener: explicit_).
+  void clear() {
+    removals ev;
+    for (auto& sp : shards_) {
+      shard& s = *sp;
+      {
+        std::lock_guard lock(s.mu);
+        for (auto& [key, f] : s.inflight)
+          f->invalidated = true;
+        s.inflight.clear();
+        for (std::uint32_t i = 0; i < s.nodes.size(); ++i) {
+          if (s.nodes[i].links.queue != 0) remove(s, i, removal_cause::explicit_, ev);
+        }
+      }
+    }
+    notify(ev);
+  }
+
+  /// The value for `k`, running `loader` on a miss (loader(k) or loader()) and storing what it
+  /// returns. Concurrent misses on one key share one loader call; its exception reaches every
+  /// one of them and nothing is stored.
+  template <class F>
+  V get_or_load(const K& k, F&& loader) {
+    auto [h, m] = hashes(k);
+    shard& s = shard_for(m);
+    removals ev;
+    std::shared_ptr<flight> f;
+    std::optional<V> hit;
+    bool leader = false;
+    {
+      std::lock_guard lock(s.mu);
+      std::int64_t now = maintain(s, ev);
+      if (std::uint32_t i = live_index(s, k, h, now, ev); i != detail::nil_node) {
+        touch(s, i, m, now);
+        hit.emplace(s.nodes[i].value());
+        if (refresh_due(s, i, now) && !s.inflight.contains(k)) {
+          f = std::make_shared<flight>();
+          s.inflight.emplace(k, f);
+          leader = true;
+        }
+      } else {
+        s.policy.on_miss(m);
+        if (auto it = s.inflight.find(k); it != s.inflight.end()) {
+          f = it->second;
+        } else {
+          f = std::make_shared<flight>();
+          s.inflight.emplace(k, f);
+          leader = true;
+        }
+      }
+    }
+    (hit ? hits_ : misses_).inc();
+    notify(ev);
+    if (hit && !leader) return std::move(*hit);
+    if (!leader) return f->wait();
+    if (hit) {
+      // An early refresh: a failure leaves the current entry in place (counted in
+      // load_failures) and this caller gets the value it found.
+      try {
+        return run_load(s, k, h, m, *f, std::forward<F>(loader));
+      } catch (...) {
+        return std::move(*hit);
+      }
+    }
+    return run_load(s, k, h, m, *f, std::forward<F>(loader));
+  }
+
+  /// Reclaims expired entries in every shard now (operations on a shard also do it for that
+  /// shard as they go).
+  void cleanup() {
+    removals ev;
+    for (auto& sp : shards_) {
+      std::lock_guard lock(sp->mu);
+      maintain(*sp, ev);
+    }
+    notify(ev);
+  }
+
+  /// Evicts (by the eviction policy, listener: evicted) until the weight is at most
+  /// `fraction` of the capacity; for memory pressure. The capacity itself is unchanged, so the
+  /// cache refills as it is used. `fraction` is clamped to [0, 1].
+  void shrink_to(double fraction) {
+    fraction = std::clamp(fraction, 0.0, 1.0);
+    removals ev;
+    for (auto& sp : shards_) {
+      shard& s = *sp;
+      std::lock_guard lock(s.mu);
+      auto limit = static_cast<std::uint64_t>(static_cast<double>(s.capacity) * fraction);
+      evict_to(s, limit, ev);
+    }
+    notify(ev);
+  }
+
+  /// Entries, including expired ones not yet reclaimed.
+  [[nodiscard]] std::size_t size() const {
+    std::size_t n = 0;
+    for (auto& sp : shards_) {
+      std::lock_guard lock(sp->mu);
+      n += sp->live;
+    }
+    return n;
+  }
+
+  /// Total weight of the entries.
+  [[nodiscard]] std::uint64_t weight() const {
+    std::uint64_t w = 0;
+    for (auto& sp : shards_) {
+      std::lock_guard lock(sp->mu);
+      w += sp->weight;
+    }
+    return w;
+  }
+
+  [[nodiscard]] std::uint64_t capacity() const noexcept { return opts_.capacity; }
+  [[nodiscard]] std::size_t shard_count() const noexcept { return shards_.size(); }
+  [[nodiscard]] const clock_type& clock() const noexcept { return clock_; }
+
+  /// The eviction state of shard `i`, for inspection (e.g. eviction::w_tinylfu's window_max()).
+  /// Not synchronized: call it only while no other thread uses the cache.
+  [[nodiscard]] const auto& eviction_state(std::size_t i = 0) const noexcept {
+    return shards_[i]->policy;
+  }
+
+  [[nodiscard]] cache_stats stats() const {
+    cache_stats st;
+    st.hits = hits_.value();
+    st.misses = misses_.value();
+    st.loads = loads_.value();
+    st.load_failures = load_failures_.value();
+    st.evictions = evictions_.value();
+    st.evicted_weight = evicted_weight_.value();
+    st.expirations = expirations_.value();
+    st.size = size();
+    st.weight = weight();
+    st.capacity = opts_.capacity;
+    st.load_ns = load_ns_.snapshot();
+    return st;
+  }
+
+  /// Exports stats() as `<name>_hits_total`, `_misses_total`, ... on each scrape of `reg`,
+  /// until this cache is destroyed.
+  void register_metrics(metrics::registry& reg, std::string name) {
+    metrics_handle_ = reg.add_collector([this, name = std::move(name)](metrics::exposition& out) {
+      cache_stats s = stats();
+      out.add_counter(name + "_hits_total", "Lookups that found a live entry.", {}, s.hits);
+      out.add_counter(name + "_misses_total", "Lookups that found nothing.", {}, s.misses);
+      out.add_counter(name + "_loads_total", "Loader calls that returned a value.", {}, s.loads);
+      out.add_counter(name + "_load_failures_total", "Loader calls that threw.", {},
+                      s.load_failures);
+      out.add_counter(name + "_evictions_total", "Entries evicted by the policy.", {}, s.evictions);
+      out.add_counter(name + "_evicted_weight_total", "Weight of the evicted entries.", {},
+                      s.evicted_weight);
+      out.add_counter(name + "_expirations_total", "Entries removed at their TTL.", {},
+                      s.expirations);
+      out.add_gauge(name + "_entries", "Entries in the cache.", {}, static_cast<double>(s.size));
+      out.add_gauge(name + "_weight", "Total weight of the entries.", {},
+                    static_cast<double>(s.weight));
+      out.add_gauge(name + "_capacity", "Maximum total weight.", {},
+                    static_cast<double>(s.capacity));
+      out.add_histogram(name + "_load_seconds", "Loader run time.", {}, s.load_ns, {.scale = 1e-9});
+    });
+  }
+
+ private:
+  static constexpr bool unit_weight = std::is_same_v<weigher_type, weigh_unit>;
+  static constexpr bool expiring = expiry_type::expires;
+  static constexpr bool is_per_entry = expiring &&
+                                       !std::is_same_v<expiry_type, expiry::after_write> &&
+                                       !std::is_same_v<expiry_type, expiry::after_access>;
+  static constexpr std::uint8_t unlisted = 0xff;  // live, not yet in a policy list
+  static constexpr std::chrono::nanoseconds no_ttl{-1};
+
+  struct empty_weight {};
+  struct stored_weight {
+    std::uint32_t w = 0;
+  };
+  struct empty_timer {};
+
+  // An entry. Key and value live in raw storage so that free nodes cost no construction;
+  // links.queue != 0 marks a live node.
+  struct node {
+    detail::node_links links;
+    [[no_unique_address]] std::conditional_t<unit_weight, empty_weight, stored_weight> wt;
+    [[no_unique_address]] std::conditional_t<expiring, detail::timer_links, empty_timer> timer;
+    alignas(K) std::byte key_buf[sizeof(K)];
+    alignas(V) std::byte value_buf[sizeof(V)];
+
+    node() noexcept {}
+    node(node&& o) noexcept(
+        std::is_nothrow_move_constructible_v<K>&& std::is_nothrow_move_constructible_v<V>)
+        : links(o.links), wt(o.wt), timer(o.timer) {
+      if (o.links.queue != 0) {
+        ::new (static_cast<void*>(key_buf)) K(std::move(o.key()));
+        ::new (static_cast<void*>(value_buf)) V(std::move(o.value()));
+      }
+    }
+    node& operator=(node&&) = delete;
+    ~node() {
+      if (links.queue != 0) destroy();
+    }
+    K& key() noexcept { return *std::launder(reinterpret_cast<K*>(key_buf)); }
+    V& value() noexcept { return *std::launder(reinterpret_cast<V*>(value_buf)); }
+    void destroy() noexcept {
+      key().~K();
+      value().~V();
+    }
+  };
+
+  struct slot_ref {
+    std::uint32_t i;
+  };
+  struct lookup {
+    const K* key;
+    std::size_t hash;
+  };
+  // The table stores node indices; it hashes and compares them through the node vector, and
+  // finds a key by a lookup carrying the hash computed once per operation.
+  struct table_hash {
+    using is_transparent = void;
+    const std::vector<node>* nodes;
+    const hasher* hash;
+    std::size_t operator()(slot_ref r) const {
+      return (*hash)(const_cast<node&>((*nodes)[r.i]).key());
+    }
+    std::size_t operator()(const lookup& l) const noexcept { return l.hash; }
+  };
+  struct table_eq {
+    using is_transparent = void;
+    const std::vector<node>* nodes;
+    bool operator()(slot_ref a, slot_ref b) const noexcept { return a.i == b.i; }
+    bool operator()(const lookup& l, slot_ref r) const {
+      return *l.key == const_cast<node&>((*nodes)[r.i]).key();
+    }
+    bool operator()(slot_ref r, const lookup& l) const { return (*this)(l, r); }
+  };
+
+  // What eviction policies and the timer wheel see of a shard's nodes.
+  struct nodes_view {
+    node* base;
+    const hasher* hash_fn;
+    detail::node_links& links(std::uint32_t i) noexcept { return base[i].links; }
+    std::uint64_t weight(std::uint32_t i) const noexcept {
+      if constexpr (unit_weight) {
+        (void)i;
+        return 1;
+      } else {
+        return base[i].wt.w;
+      }
+    }
+    std::uint64_t hash(std::uint32_t i) const {
+      return detail::mix64(static_cast<std::uint64_t>((*hash_fn)(base[i].key())));
+    }
+    auto& timer(std::uint32_t i) noexcept { return base[i].timer; }
+  };
+
+  // One caller's load of a key; others that miss on the key wait for it.
+  struct flight {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    std::optional<V> value;
+    std::exception_ptr error;
+    bool invalidated = false;  // guarded by the shard's lock
+
+    void finish(std::optional<V> v, std::exception_ptr e) {
+      {
+        std::lock_guard lock(mu);
+        value = std::move(v);
+        error = std::move(e);
+        done = true;
+      }
+      cv.notify_all();
+    }
+    V wait() {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [this] { return done; });
+      if (error) std::rethrow_exception(error);
+      return *value;
+    }
+  };
+
+  using policy_state = typename eviction_type::template state<nodes_view>;
+  struct no_wheel {};
+  using wheel_type = std::conditional_t<expiring, detail::timer_wheel, no_wheel>;
+
+  struct alignas(cache_line_size) shard {
+    shard(cache& c, std::uint64_t cap, std::int64_t now)
+        : table(0, table_hash{&nodes, &c.hash_}, table_eq{&nodes}),
+          policy(cap),
+          wheel(make_wheel(now)),
+          inflight(0, c.hash_),
+          capacity(cap) {
+      if constexpr (unit_weight)
+        nodes.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(cap, 1u << 16)));
+    }
+    static wheel_type make_wheel(std::int64_t now) {
+      if constexpr (expiring) {
+        return detail::timer_wheel(now);
+      } else {
+        (void)now;
+        return {};
+      }
+    }
+
+    mutable typename locking_type::mutex mu;
+    std::vector<node> nodes;
+    boost::unordered_flat_set<slot_ref, table_hash, table_eq> table;
+    policy_state policy;
+    [[no_unique_address]] wheel_type wheel;
+    std::unordered_map<K, std::shared_ptr<flight>, hasher> inflight;
+    std::uint32_t free_head = detail::nil_node;
+    std::uint32_t live = 0;
+    std::uint64_t weight = 0;
+    std::uint64_t capacity;
+  };
+
+  // Removed entries, told to the listener once the lock is released.
+  struct removed {
+    K key;
+    V value;
+    removal_cause cause;
+  };
+  using removals = std::vector<removed>;
+
+  unsigned pick_shards() const {
+    if constexpr (!locking_type::concurrent) {
+      return 1;
+    } else {
+      if (opts_.shards != 0) {
+        if (!std::has_single_bit(opts_.shards)) {
+          detail::throw_error("hotpath::cache: shards must be a power of two, got ", opts_.shards);
+        }
+        return opts_.shards;
+      }
+      std::uint64_t by_cpu = std::bit_ceil(4ull * detail::cpu_count_for_shards());
+      std::uint64_t by_size = std::bit_floor(std::max<std::uint64_t>(1, opts_.capacity / 1024));
+      return static_cast<unsigned>(std::min<std::uint64_t>({by_cpu, by_size, 1024}));
+    }
+  }
+
+  std::pair<std::size_t, std::uint64_t> hashes(const K& k) const {
+    auto h = static_cast<std::size_t>(hash_(k));
+    return {h, detail::mix64(static_cast<std::uint64_t>(h))};
+  }
+  shard& shard_for(std::uint64_t m) noexcept {
+    return shard_bits_ == 0 ? *shards_[0]
+                            : *shards_[static_cast<std::size_t>(m >> (64 - shard_bits_))];
+  }
+  nodes_view view(shard& s) noexcept { return {s.nodes.data(), &hash_}; }
+
+  std::int64_t now_ns() const {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.now().time_since_epoch())
+        .count();
+  }
+
+  // Advances the shard's timer wheel; returns the time read (0 without expiry).
+  std::int64_t maintain(shard& s, removals& ev) {
+    if constexpr (expiring) {
+      std::int64_t now = now_ns();
+      auto v = view(s);
+      s.wheel.advance(v, now, [&](std::uint32_t i) { remove(s, i, removal_cause::expired, ev); });
+      return now;
+    } else {
+      (void)s;
+      (void)ev;
+      return 0;
+    }
+  }
+
+  // The index of k's node if live; an expired node found on the way is removed.
+  std::uint32_t live_index(shard& s, const K& k, std::size_t h, std::int64_t now, removals& ev) {
+    auto it = s.table.find(lookup{&k, h});
+    if (it == s.table.end()) return detail::nil_node;
+    std::uint32_t i = it->i;
+    if constexpr (expiring) {
+      if (s.nodes[i].timer.at <= now) {
+        remove(s, i, removal_cause::expired, ev);
+        return detail::nil_node;
+      }
+    } else {
+      (void)now;
+      (void)ev;
+    }
+    return i;
+  }
+
+  void touch(shard& s, std::uint32_t i, std::uint64_t m, std::int64_t now) {
+    auto v = view(s);
+    s.policy.on_access(v, i, m);
+    if constexpr (expiry_type::on_access) {
+      s.wheel.unschedule(v, i);
+      s.nodes[i].timer.at = deadline(now, opts_.ttl);
+      s.wheel.schedule(v, i, now);
+    } else {
+      (void)now;
+    }
+  }
+
+  bool refresh_due(shard& s, std::uint32_t i, std::int64_t now) const {
+    if constexpr (expiring) {
+      return opts_.refresh_ahead > std::chrono::nanoseconds::zero() &&
+             s.nodes[i].timer.at - now <= opts_.refresh_ahead.count();
+    } else {
+      (void)s;
+      (void)i;
+      (void)now;
+      return false;
+    }
+  }
+
+  static std::int64_t deadline(std::int64_t now, std::chrono::nanoseconds ttl) noexcept {
+    constexpr auto max = std::numeric_limits<std::int64_t>::max();
+    return ttl.count() >= max - now ? max : now + ttl.count();
+  }
+
+  std::chrono::nanoseconds ttl_for(const K& k, const V& v, std::chrono::nanoseconds ttl) const {
+    if constexpr (is_per_entry) {
+      return std::chrono::duration_cast<std::chrono::nanoseconds>(expiry_.ttl_of(k, v));
+    } else {
+      return ttl >= std::chrono::nanoseconds::zero() ? ttl : opts_.ttl;
+    }
+  }
+
+  std::uint64_t weigh(const K& k, const V& v) const {
+    if constexpr (unit_weight) {
+      return 1;
+    } else if constexpr (std::is_invocable_v<const weigher_type&, const K&, const V&>) {
+      return static_cast<std::uint64_t>(weigher_(k, v));
+    } else {
+      (void)k;
+      return static_cast<std::uint64_t>(weigher_(v));
+    }
+  }
+
+  bool put_impl(K&& k, V&& v, std::chrono::nanoseconds ttl, bool only_if_absent) {
+    auto [h, m] = hashes(k);
+    std::uint64_t w = weigh(k, v);
+    shard& s = shard_for(m);
+    removals ev;
+    bool stored = true;
+    {
+      std::lock_guard lock(s.mu);
+      std::int64_t now = maintain(s, ev);
+      abandon_load(s, k);
+      std::uint32_t i = live_index(s, k, h, now, ev);
+      if (i != detail::nil_node && only_if_absent) {
+        stored = false;
+      } else if (i != detail::nil_node) {
+        replace(s, i, std::move(v), w, m, now, ttl, ev);
+      } else {
+        insert(s, std::move(k), std::move(v), w, m, now, ttl, ev);
+      }
+    }
+    notify(ev);
+    return stored;
+  }
+
+  void replace(shard& s, std::uint32_t i, V&& v, std::uint64_t w, std::uint64_t m, std::int64_t now,
+               std::chrono::nanoseconds ttl, removals& ev) {
+    node& n = s.nodes[i];
+    if (w > s.capacity || w > std::numeric_limits<std::uint32_t>::max()) {
+      // Too heavy to keep: the old entry is replaced and the new one evicted at once.
+      K key = n.key();
+      remove(s, i, removal_cause::replaced, ev);
+      reject(std::move(key), std::move(v), w, ev);
+      return;
+    }
+    if (opts_.on_removal) ev.push_back({n.key(), std::move(n.value()), removal_cause::replaced});
+    n.value() = std::move(v);
+    auto nv = view(s);
+    if constexpr (!unit_weight) {
+      std::uint64_t old = n.wt.w;
+      n.wt.w = static_cast<std::uint32_t>(w);
+      s.weight = s.weight - old + w;
+      s.policy.on_reweigh(nv, i, old, w);
+    }
+    s.policy.on_access(nv, i, m);
+    if constexpr (expiring) {
+      s.wheel.unschedule(nv, i);
+      n.timer.at = deadline(now, ttl_for(n.key(), n.value(), ttl));
+      s.wheel.schedule(nv, i, now);
+    } else {
+      (void)now;
+      (void)ttl;
+    }
+    evict_to(s, s.capacity, ev);
+  }
+
+  void insert(shard& s, K&& k, V&& v, std::uint64_t w, std::uint64_t m, std::int64_t now,
+              std::chrono::nanoseconds ttl, removals& ev) {
+    if (w > s.capacity || w > std::numeric_limits<std::uint32_t>::max()) {
+      reject(std::move(k), std::move(v), w, ev);
+      return;
+    }
+    std::uint32_t i = allocate(s);
+    node& n = s.nodes[i];
+    ::new (static_cast<void*>(n.key_buf)) K(std::move(k));
+    try {
+      ::new (static_cast<void*>(n.value_buf)) V(std::move(v));
+    } catch (...) {
+      n.key().~K();
+      release(s, i);
+      throw;
+    }
+    n.links.queue = unlisted;
+    if constexpr (!unit_weight) n.wt.w = static_cast<std::uint32_t>(w);
+    try {
+      s.table.insert(slot_ref{i});
+    } catch (...) {
+      n.destroy();
+      n.links.queue = 0;
+      release(s, i);
+      throw;
+    }
+    auto nv = view(s);
+    s.policy.on_insert(nv, i, m);
+    s.weight += w;
+    ++s.live;
+    if constexpr (expiring) {
+      n.timer.at = deadline(now, ttl_for(n.key(), n.value(), ttl));
+      s.wheel.schedule(nv, i, now);
+    } else {
+      (void)now;
+      (void)ttl;
+    }
+    evict_to(s, s.capacity, ev);
+  }
+
+  void reject(K&& k, V&& v, std::uint64_t w, removals& ev) {
+    evictions_.inc();
+    evicted_weight_.inc(w);
+    if (opts_.on_removal) ev.push_back({std::move(k), std::move(v), removal_cause::evicted});
+  }
+
+  std::uint32_t allocate(shard& s) {
+    if (s.free_head != detail::nil_node) {
+      std::uint32_t i = s.free_head;
+      s.free_head = s.nodes[i].links.next;
+      s.nodes[i].links = detail::node_links{};
+      return i;
+    }
+    if (s.nodes.size() >= detail::nil_node - 1) {
+      detail::throw_error("hotpath::cache: more than 2^32 - 2 entries in one shard");
+    }
+    s.nodes.emplace_back();
+    return static_cast<std::uint32_t>(s.nodes.size() - 1);
+  }
+  void release(shard& s, std::uint32_t i) noexcept {
+    s.nodes[i].links.queue = 0;
+    s.nodes[i].links.next = s.free_head;
+    s.free_head = i;
+  }
+
+  void evict_to(shard& s, std::uint64_t limit, removals& ev) {
+    auto nv = view(s);
+    s.policy.evict(nv, limit, [&](std::uint32_t i) { remove(s, i, removal_cause::evicted, ev); });
+  }
+
+  void remove(shard& s, std::uint32_t i, removal_cause cause, removals& ev) {
+    node& n = s.nodes[i];
+    auto nv = view(s);
+    std::uint64_t w = nv.weight(i);
+    s.policy.on_remove(nv, i);
+    if constexpr (expiring) s.wheel.unschedule(nv, i);
+    s.table.erase(slot_ref{i});
+    s.weight -= w;
+    --s.live;
+    if (cause == removal_cause::evicted) {
+      evictions_.inc();
+      evicted_weight_.inc(w);
+    } else if (cause == removal_cause::expired) {
+      expirations_.inc();
+    }
+    if (opts_.on_removal) ev.push_back({std::move(n.key()), std::move(n.value()), cause});
+    n.destroy();
+    release(s, i);
+  }
+
+  // A write to k while its load runs: the load's result must not be stored over it.
+  void abandon_load(shard& s, const K& k) {
+    if (s.inflight.empty()) return;
+    if (auto it = s.inflight.find(k); it != s.inflight.end()) {
+      it->second->invalidated = true;
+      s.inflight.erase(it);
+    }
+  }
+
+  template <class F>
+  V run_load(shard& s, const K& k, std::size_t h, std::uint64_t m, flight& f, F&& loader) {
+    auto start = clock_.now();
+    std::optional<V> v;
+    try {
+      if constexpr (std::is_invocable_v<F&, const K&>) {
+        v.emplace(loader(k));
+      } else {
+        v.emplace(loader());
+      }
+    } catch (...) {
+      load_ns_.record(clock_.now() - start);
+      load_failures_.inc();
+      {
+        std::lock_guard lock(s.mu);
+        drop_flight(s, k, f);
+      }
+      f.finish(std::nullopt, std::current_exception());
+      throw;
+    }
+    load_ns_.record(clock_.now() - start);
+    loads_.inc();
+    removals ev;
+    {
+      std::lock_guard lock(s.mu);
+      drop_flight(s, k, f);
+      if (!f.invalidated) {
+        std::int64_t now = maintain(s, ev);
+        std::uint64_t w = weigh(k, *v);
+        if (std::uint32_t i = live_index(s, k, h, now, ev); i != detail::nil_node) {
+          replace(s, i, V(*v), w, m, now, no_ttl, ev);
+        } else {
+          insert(s, K(k), V(*v), w, m, now, no_ttl, ev);
+        }
+      }
+    }
+    f.finish(*v, nullptr);
+    notify(ev);
+    return std::move(*v);
+  }
+
+  static void drop_flight(shard& s, const K& k, flight& f) {
+    if (auto it = s.inflight.find(k); it != s.inflight.end() && it->second.get() == &f) {
+      s.inflight.erase(it);
+    }
+  }
+
+  void notify(removals& ev) {
+    if (ev.empty()) return;
+    std::exception_ptr first;
+    for (auto& r : ev) {
+      try {
+        opts_.on_removal(r.key, r.value, r.cause);
+      } catch (...) {
+        if (!first) first = std::current_exception();
+      }
+    }
+    if (first) std::rethrow_exception(first);
+  }
+
+  options opts_;
+  clock_type clock_;
+  [[no_unique_address]] expiry_type expiry_;
+  [[no_unique_address]] weigher_type weigher_{};
+  [[no_unique_address]] hasher hash_{};
+  unsigned shard_bits_ = 0;
+  std::vector<std::unique_ptr<shard>> shards_;
+
+  metrics::counter hits_;
+  metrics::counter misses_;
+  metrics::counter loads_;
+  metrics::counter load_failures_;
+  metrics::counter evictions_;
+  metrics::counter evicted_weight_;
+  metrics::counter expirations_;
+  metrics::histogram load_ns_;
+  metrics::collector_handle metrics_handle_;
+};
+
+}  // namespace hotpath::inline HOTPATH_ABI

@@ -1,0 +1,166 @@
+// hotpath/cache/detail/node_list.hpp: intrusive doubly linked lists threaded through a cache
+// shard's nodes by 32-bit index, and a count-min sketch of key frequencies.
+//
+// Indices instead of pointers halve the links (a node may move when the node vector grows) and
+// keep a node's bookkeeping in 12 bytes.
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "hotpath/config.hpp"
+
+namespace hotpath::inline HOTPATH_ABI::detail {
+
+inline constexpr std::uint32_t nil_node = 0xffffffffu;
+
+/// What eviction policies keep in every node: list links and which of their lists holds it.
+struct node_links {
+  std::uint32_t prev = nil_node;
+  std::uint32_t next = nil_node;
+  std::uint8_t queue = 0;               // 0: the node is free; policies number their lists from 1
+  std::uint16_t timer_bucket = 0xffff;  // the expiry wheel's bucket holding the node, if any
+};
+
+/// Spreads the bits of a user hash (std::hash of an integer is the identity) over 64 bits.
+constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  x ^= x >> 33;
+  return x;
+}
+
+/// A list of nodes in access order: front() is the least recent, the back the most recent.
+/// Keeps the count and total weight of its nodes.
+class node_list {
+ public:
+  template <class Nodes>
+  void push_back(Nodes& n, std::uint32_t i, std::uint8_t queue, std::uint64_t weight) noexcept {
+    node_links& l = n.links(i);
+    l.prev = tail_;
+    l.next = nil_node;
+    l.queue = queue;
+    if (tail_ != nil_node) {
+      n.links(tail_).next = i;
+    } else {
+      head_ = i;
+    }
+    tail_ = i;
+    ++count_;
+    weight_ += weight;
+  }
+
+  template <class Nodes>
+  void unlink(Nodes& n, std::uint32_t i, std::uint64_t weight) noexcept {
+    node_links& l = n.links(i);
+    if (l.prev != nil_node) {
+      n.links(l.prev).next = l.next;
+    } else {
+      head_ = l.next;
+    }
+    if (l.next != nil_node) {
+      n.links(l.next).prev = l.prev;
+    } else {
+      tail_ = l.prev;
+    }
+    l.prev = l.next = nil_node;
+    --count_;
+    weight_ -= weight;
+  }
+
+  template <class Nodes>
+  void move_to_back(Nodes& n, std::uint32_t i) noexcept {
+    if (tail_ == i) return;
+    std::uint8_t q = n.links(i).queue;
+    std::uint64_t w = n.weight(i);
+    unlink(n, i, w);
+    push_back(n, i, q, w);
+  }
+
+  void reweigh(std::uint64_t old_weight, std::uint64_t new_weight) noexcept {
+    weight_ = weight_ - old_weight + new_weight;
+  }
+
+  [[nodiscard]] std::uint32_t front() const noexcept { return head_; }
+  [[nodiscard]] std::uint32_t back() const noexcept { return tail_; }
+  [[nodiscard]] bool empty() const noexcept { return head_ == nil_node; }
+  [[nodiscard]] std::uint64_t weight() const noexcept { return weight_; }
+  [[nodiscard]] std::uint32_t size() const noexcept { return count_; }
+
+ private:
+  std::uint32_t head_ = nil_node;
+  std::uint32_t tail_ = nil_node;
+  std::uint32_t count_ = 0;
+  std::uint64_t weight_ = 0;
+};
+
+/// Approximate access counts of keys, 4 bits each, halved every `sample` increments so that old
+/// popularity fades (the "reset" of TinyLFU). Four counters per key, each in its own quarter of
+/// a 64-bit word; a key's estimate is the smallest of its four.
+class frequency_sketch {
+ public:
+  explicit frequency_sketch(std::uint64_t capacity = 0) { resize(capacity); }
+
+  void resize(std::uint64_t capacity) {
+    std::uint64_t words = std::bit_ceil(std::max<std::uint64_t>(capacity, 8));
+    table_.assign(static_cast<std::size_t>(words), 0);
+    mask_ = words - 1;
+    sample_ = 10 * std::max<std::uint64_t>(capacity, 8);
+    additions_ = 0;
+  }
+
+  /// Counts one more access to the key with mixed hash `h`.
+  void increment(std::uint64_t h) noexcept {
+    bool added = false;
+    for (unsigned i = 0; i < 4; ++i) {
+      auto [word, shift] = place(h, i);
+      std::uint64_t c = (table_[word] >> shift) & 0xf;
+      if (c < 15) {
+        table_[word] += std::uint64_t{1} << shift;
+        added = true;
+      }
+    }
+    if (added && ++additions_ >= sample_) halve();
+  }
+
+  /// The estimated access count (0..15) of the key with mixed hash `h`.
+  [[nodiscard]] unsigned frequency(std::uint64_t h) const noexcept {
+    unsigned f = 15;
+    for (unsigned i = 0; i < 4; ++i) {
+      auto [word, shift] = place(h, i);
+      f = std::min(f, static_cast<unsigned>((table_[word] >> shift) & 0xf));
+    }
+    return f;
+  }
+
+ private:
+  struct spot {
+    std::size_t word;
+    unsigned shift;
+  };
+  // Counter i of a key: a word picked by a per-row rehash, nibble (4 * i + 0..3) in it.
+  [[nodiscard]] spot place(std::uint64_t h, unsigned i) const noexcept {
+    static constexpr std::uint64_t seeds[4] = {0x97cb3127ull, 0xb492b66fbe98f273ull,
+                                               0x9ae16a3b2f90404full, 0xcbf29ce484222325ull};
+    std::uint64_t r = mix64(h + seeds[i]);
+    return {static_cast<std::size_t>(r & mask_),
+            static_cast<unsigned>((4 * i + static_cast<unsigned>(r >> 62)) * 4)};
+  }
+  void halve() noexcept {
+    for (auto& w : table_)
+      w = (w >> 1) & 0x7777777777777777ull;
+    additions_ /= 2;
+  }
+
+  std::vector<std::uint64_t> table_;
+  std::uint64_t mask_ = 0;
+  std::uint64_t sample_ = 0;
+  std::uint64_t additions_ = 0;
+};
+
+}  // namespace hotpath::inline HOTPATH_ABI::detail

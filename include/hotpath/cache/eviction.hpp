@@ -1,0 +1,362 @@
+// hotpath/cache/eviction.hpp: which entry a full cache gives up.
+//
+//   hotpath::cache<K, V, hotpath::eviction::lru> c({.capacity = 10'000});
+//
+// - eviction::w_tinylfu (the default): a small LRU window in front of a segmented LRU main
+//   region; an entry leaving the window enters the main region only if a frequency sketch says
+//   it is more popular than the main region's victim. The window's share adapts by hill
+//   climbing on the hit rate (from 1% of the capacity up to 80%), so recency-heavy traffic gets a
+//   large window and frequency-heavy traffic a small one. Scan- and loop-resistant.
+// - eviction::slru: probation (20%) and protected (80%) LRU segments; a hit in probation
+//   promotes. Scan-resistant, no frequency sketch.
+// - eviction::lru: least recently used.
+//
+// A policy is a type with a member template `state<Nodes>` (see the eviction_policy concept);
+// the cache keeps one state per shard and calls it under the shard's lock. Nodes gives access
+// to each entry's detail::node_links, weight and mixed key hash by index.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+
+#include "hotpath/cache/detail/node_list.hpp"
+#include "hotpath/config.hpp"
+
+namespace hotpath::inline HOTPATH_ABI {
+namespace eviction {
+
+/// Least recently used.
+struct lru {
+  template <class Nodes>
+  class state {
+   public:
+    explicit state(std::uint64_t) {}
+    void set_capacity(std::uint64_t) noexcept {}
+    void on_insert(Nodes& n, std::uint32_t i, std::uint64_t) {
+      list_.push_back(n, i, 1, n.weight(i));
+    }
+    void on_access(Nodes& n, std::uint32_t i, std::uint64_t) { list_.move_to_back(n, i); }
+    void on_miss(std::uint64_t) noexcept {}
+    void on_remove(Nodes& n, std::uint32_t i) { list_.unlink(n, i, n.weight(i)); }
+    void on_reweigh(Nodes&, std::uint32_t, std::uint64_t old_w, std::uint64_t new_w) {
+      list_.reweigh(old_w, new_w);
+    }
+    /// Calls remove(i) for victims until the weight fits `limit`; remove() calls on_remove.
+    template <class Remove>
+    void evict(Nodes&, std::uint64_t limit, Remove&& remove) {
+      while (list_.weight() > limit && !list_.empty())
+        remove(list_.front());
+    }
+    [[nodiscard]] std::uint64_t weight() const noexcept { return list_.weight(); }
+
+   private:
+    detail::node_list list_;
+  };
+};
+
+/// Segmented LRU: probation and protected segments; a second hit protects an entry.
+struct slru {
+  template <class Nodes>
+  class state {
+   public:
+    explicit state(std::uint64_t capacity) { set_capacity(capacity); }
+    void set_capacity(std::uint64_t c) noexcept { protected_max_ = c - c / 5; }
+    void on_insert(Nodes& n, std::uint32_t i, std::uint64_t) {
+      probation_.push_back(n, i, probation_q, n.weight(i));
+    }
+    void on_access(Nodes& n, std::uint32_t i, std::uint64_t) {
+      if (n.links(i).queue == protected_q) {
+        protected_.move_to_back(n, i);
+        return;
+      }
+      std::uint64_t w = n.weight(i);
+      probation_.unlink(n, i, w);
+      protected_.push_back(n, i, protected_q, w);
+      while (protected_.weight() > protected_max_ && protected_.front() != i) {
+        std::uint32_t d = protected_.front();
+        std::uint64_t dw = n.weight(d);
+        protected_.unlink(n, d, dw);
+        probation_.push_back(n, d, probation_q, dw);
+      }
+    }
+    void on_miss(std::uint64_t) noexcept {}
+    void on_remove(Nodes& n, std::uint32_t i) { list_of(n, i).unlink(n, i, n.weight(i)); }
+    void on_reweigh(Nodes& n, std::uint32_t i, std::uint64_t old_w, std::uint64_t new_w) {
+      list_of(n, i).reweigh(old_w, new_w);
+    }
+    template <class Remove>
+    void evict(Nodes&, std::uint64_t limit, Remove&& remove) {
+      while (weight() > limit) {
+        if (!probation_.empty()) {
+          remove(probation_.front());
+        } else if (!protected_.empty()) {
+          remove(protected_.front());
+        } else {
+          break;
+        }
+      }
+    }
+    [[nodiscard]] std::uint64_t weight() const noexcept {
+      return probation_.weight() + protected_.weight();
+    }
+
+   private:
+    static constexpr std::uint8_t probation_q = 1;
+    static constexpr std::uint8_t protected_q = 2;
+    detail::node_list& list_of(Nodes& n, std::uint32_t i) noexcept {
+      return n.links(i).queue == protected_q ? protected_ : probation_;
+    }
+    detail::node_list probation_;
+    detail::node_list protected_;
+    std::uint64_t protected_max_ = 0;
+  };
+};
+
+/// Window TinyLFU with an adaptive window (hill climbing on the sampled hit rate).
+struct w_tinylfu {
+  template <class Nodes>
+  class state {
+   public:
+    explicit state(std::uint64_t capacity) : sketch_(capacity) { set_capacity(capacity); }
+
+    void set_capacity(std::uint64_t c) {
+      capacity_ = c;
+      window_max_ = std::max<std::uint64_t>(1, c / 100);
+      if (window_max_ > c) window_max_ = c;
+      protected_max_ = (c - window_max_) - (c - window_max_) / 5;
+      step_ = step_fraction * static_cast<double>(c);
+      sketch_.resize(c);
+      hits_ = misses_ = 0;
+      last_hit_rate_ = 0;
+    }
+
+    void on_insert(Nodes& n, std::uint32_t i, std::uint64_t h) {
+      sketch_.increment(h);
+      window_.push_back(n, i, window_q, n.weight(i));
+    }
+
+    void on_access(Nodes& n, std::uint32_t i, std::uint64_t h) {
+      sketch_.increment(h);
+      ++hits_;
+      switch (n.links(i).queue) {
+        case window_q:
+          window_.move_to_back(n, i);
+          break;
+        case protected_q:
+          protected_.move_to_back(n, i);
+          break;
+        default: {
+          std::uint64_t w = n.weight(i);
+          probation_.unlink(n, i, w);
+          protected_.push_back(n, i, protected_q, w);
+          demote_protected(n);
+        }
+      }
+      if (hits_ + misses_ >= sample_size()) climb(n);
+    }
+
+    void on_miss(std::uint64_t) noexcept { ++misses_; }
+
+    void on_remove(Nodes& n, std::uint32_t i) { list_of(n, i).unlink(n, i, n.weight(i)); }
+
+    void on_reweigh(Nodes& n, std::uint32_t i, std::uint64_t old_w, std::uint64_t new_w) {
+      list_of(n, i).reweigh(old_w, new_w);
+    }
+
+    // Entries beyond the window's share move to probation as candidates; each candidate then
+    // duels probation's least recent entry (the victim): the more frequent stays.
+    template <class Remove>
+    void evict(Nodes& n, std::uint64_t limit, Remove&& remove) {
+      std::uint32_t candidate = detail::nil_node;
+      while (window_.weight() > window_max_ && !window_.empty()) {
+        std::uint32_t c = window_.front();
+        std::uint64_t w = n.weight(c);
+        window_.unlink(n, c, w);
+        probation_.push_back(n, c, probation_q, w);
+        if (candidate == detail::nil_node) candidate = c;
+      }
+      while (weight() > limit) {
+        std::uint32_t victim = probation_.front();
+        if (victim == detail::nil_node) {
+          victim = !protected_.empty() ? protected_.front() : window_.front();
+          if (victim == detail::nil_node) return;
+          remove(victim);
+          continue;
+        }
+        if (candidate == detail::nil_node || candidate == victim) {
+          if (candidate == victim) candidate = n.links(candidate).next;
+          remove(victim);
+          continue;
+        }
+        std::uint32_t next = n.links(candidate).next;
+        if (admit(n.hash(candidate), n.hash(victim))) {
+          remove(victim);
+        } else {
+          remove(candidate);
+          candidate = next;
+        }
+      }
+    }
+
+    [[nodiscard]] std::uint64_t weight() const noexcept {
+      return window_.weight() + probation_.weight() + protected_.weight();
+    }
+    /// The window's current maximum weight (adapts by hill climbing).
+    [[nodiscard]] std::uint64_t window_max() const noexcept { return window_max_; }
+
+   private:
+    static constexpr std::uint8_t window_q = 1;
+    static constexpr std::uint8_t probation_q = 2;
+    static constexpr std::uint8_t protected_q = 3;
+    // Hill climbing: a step is 6.25% of the capacity; it restarts at full size when the hit
+    // rate moves by 5 points or more, and otherwise decays by 2% per sample.
+    static constexpr double step_fraction = 0.0625;
+    static constexpr double restart_threshold = 0.05;
+    static constexpr double decay = 0.98;
+
+    detail::node_list& list_of(Nodes& n, std::uint32_t i) noexcept {
+      switch (n.links(i).queue) {
+        case window_q:
+          return window_;
+        case protected_q:
+          return protected_;
+        default:
+          return probation_;
+      }
+    }
+
+    [[nodiscard]] std::uint64_t sample_size() const noexcept {
+      return 10 * std::max<std::uint64_t>(capacity_, 8);
+    }
+
+    // A candidate more frequent than the victim gets in. A warm candidate no more frequent is
+    // still let in once in 128 duels, so an attacker cannot pin a victim by inflating its
+    // count with colliding keys.
+    bool admit(std::uint64_t candidate_hash, std::uint64_t victim_hash) noexcept {
+      unsigned c = sketch_.frequency(candidate_hash);
+      unsigned v = sketch_.frequency(victim_hash);
+      if (c > v) return true;
+      if (c <= 5) return false;
+      seed_ = detail::mix64(seed_ + 0x9e3779b97f4a7c15ull);
+      return (seed_ & 127) == 0;
+    }
+
+    void demote_protected(Nodes& n) {
+      while (protected_.weight() > protected_max_ && !protected_.empty()) {
+        std::uint32_t d = protected_.front();
+        std::uint64_t w = n.weight(d);
+        protected_.unlink(n, d, w);
+        probation_.push_back(n, d, probation_q, w);
+      }
+    }
+
+    void climb(Nodes& n) {
+      double requests = static_cast<double>(hits_ + misses_);
+      double rate = static_cast<double>(hits_) / requests;
+      double change = rate - last_hit_rate_;
+      double amount = change >= 0 ? step_ : -step_;
+      step_ = std::abs(change) >= restart_threshold
+                  ? step_fraction * static_cast<double>(capacity_) * (amount >= 0 ? 1 : -1)
+                  : decay * amount;
+      last_hit_rate_ = rate;
+      hits_ = misses_ = 0;
+      auto quota = static_cast<std::uint64_t>(std::llround(std::abs(amount)));
+      if (quota == 0) return;
+      if (amount > 0) {
+        grow_window(n, quota);
+      } else {
+        shrink_window(n, quota);
+      }
+    }
+
+    // Moves weight from the main region to the window: the protected share shrinks, and the
+    // least recent main entries become the most recent window entries.
+    void grow_window(Nodes& n, std::uint64_t quota) {
+      std::uint64_t limit = capacity_ - capacity_ / 5;  // the window stays at most 80%
+      if (window_max_ >= limit) return;
+      quota = std::min(quota, limit - window_max_);
+      window_max_ += quota;
+      protected_max_ = protected_max_ > quota ? protected_max_ - quota : 0;
+      demote_protected(n);
+      while (window_.weight() < window_max_ && !probation_.empty()) {
+        std::uint32_t i = probation_.front();
+        std::uint64_t w = n.weight(i);
+        if (window_.weight() + w > window_max_) break;
+        probation_.unlink(n, i, w);
+        window_.push_back(n, i, window_q, w);
+      }
+    }
+
+    void shrink_window(Nodes& n, std::uint64_t quota) {
+      std::uint64_t floor = std::max<std::uint64_t>(1, capacity_ / 100);
+      if (window_max_ <= floor) return;
+      quota = std::min(quota, window_max_ - floor);
+      window_max_ -= quota;
+      protected_max_ += quota;
+      while (window_.weight() > window_max_ && !window_.empty()) {
+        std::uint32_t i = window_.front();
+        std::uint64_t w = n.weight(i);
+        window_.unlink(n, i, w);
+        probation_.push_back(n, i, probation_q, w);
+      }
+    }
+
+    detail::node_list window_;
+    detail::node_list probation_;
+    detail::node_list protected_;
+    detail::frequency_sketch sketch_;
+    std::uint64_t capacity_ = 0;
+    std::uint64_t window_max_ = 0;
+    std::uint64_t protected_max_ = 0;
+    std::uint64_t hits_ = 0;
+    std::uint64_t misses_ = 0;
+    double last_hit_rate_ = 0;
+    double step_ = 0;
+    std::uint64_t seed_ = 0x2545f4914f6cdd1dull;
+  };
+};
+
+}  // namespace eviction
+
+namespace detail {
+
+// The narrowest Nodes an eviction policy may rely on, to check policies against.
+struct nodes_archetype {
+  node_links& links(std::uint32_t);
+  std::uint64_t weight(std::uint32_t) const;
+  std::uint64_t hash(std::uint32_t) const;
+};
+struct remove_archetype {
+  void operator()(std::uint32_t) const;
+};
+
+}  // namespace detail
+
+/// An eviction policy: `P::state<Nodes>` built from a capacity, told of inserts, hits, misses,
+/// removals and weight changes, and asked to evict down to a limit.
+template <class P>
+concept eviction_policy = requires {
+  typename P::template state<detail::nodes_archetype>;
+}
+&&std::constructible_from<
+    typename P::template state<detail::nodes_archetype>,
+    std::uint64_t>&& requires(typename P::template state<detail::nodes_archetype>& s,
+                              detail::nodes_archetype& n, std::uint32_t i, std::uint64_t v,
+                              detail::remove_archetype remove) {
+  s.set_capacity(v);
+  s.on_insert(n, i, v);
+  s.on_access(n, i, v);
+  s.on_miss(v);
+  s.on_remove(n, i);
+  s.on_reweigh(n, i, v, v);
+  s.evict(n, v, remove);
+  { s.weight() } -> std::convertible_to<std::uint64_t>;
+};
+
+static_assert(eviction_policy<eviction::lru>);
+static_assert(eviction_policy<eviction::slru>);
+static_assert(eviction_policy<eviction::w_tinylfu>);
+
+}  // namespace hotpath::inline HOTPATH_ABI

@@ -1,0 +1,366 @@
+#include "hotpath/cache/cache.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <latch>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+#include "hotpath/core/clock.hpp"
+#include "hotpath/metrics/registry.hpp"
+
+namespace {
+
+using hotpath::removal_cause;
+
+// Every listener call, in order (thread-safe).
+struct removal_log {
+  std::mutex mu;
+  std::vector<std::tuple<int, std::string, removal_cause>> events;
+  auto listener() {
+    return [this](const int& k, const std::string& v, removal_cause why) {
+      std::lock_guard lock(mu);
+      events.emplace_back(k, v, why);
+    };
+  }
+};
+
+using string_cache = hotpath::cache<int, std::string, hotpath::eviction::lru>;
+
+TEST(Cache, GetReturnsACopyOrNothing) {
+  string_cache c({.capacity = 10});
+  EXPECT_FALSE(c.get(1).has_value());
+  c.put(1, "one");
+  std::optional<std::string> v = c.get(1);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(*v, "one");
+  c.put(1, "uno");
+  EXPECT_EQ(*v, "one");  // the copy is the caller's
+  EXPECT_EQ(c.get(1), "uno");
+  EXPECT_EQ(c.size(), 1u);
+}
+
+TEST(Cache, TheListenerHearsEachCause) {
+  removal_log log;
+  string_cache c({.capacity = 2, .on_removal = log.listener()});
+  c.put(1, "a");
+  c.put(1, "b");  // replaced: the listener gets the old value
+  c.put(2, "c");
+  c.put(3, "d");  // evicts 1
+  EXPECT_TRUE(c.erase(2));
+  EXPECT_FALSE(c.erase(2));
+  c.clear();
+  using E = std::tuple<int, std::string, removal_cause>;
+  EXPECT_EQ(log.events, (std::vector<E>{{1, "a", removal_cause::replaced},
+                                        {1, "b", removal_cause::evicted},
+                                        {2, "c", removal_cause::explicit_},
+                                        {3, "d", removal_cause::explicit_}}));
+  EXPECT_EQ(c.size(), 0u);
+  EXPECT_EQ(hotpath::to_string(removal_cause::expired), "expired");
+}
+
+TEST(Cache, PutIfAbsentKeepsTheFirstValue) {
+  string_cache c({.capacity = 10});
+  EXPECT_TRUE(c.put_if_absent(1, "first"));
+  EXPECT_FALSE(c.put_if_absent(1, "second"));
+  EXPECT_EQ(c.get(1), "first");
+}
+
+TEST(Cache, AThrowingListenerStillHearsEveryRemovalThenThrows) {
+  int heard = 0;
+  hotpath::cache<int, int, hotpath::eviction::lru> c(
+      {.capacity = 10, .on_removal = [&](const int&, const int&, removal_cause) {
+         ++heard;
+         throw std::runtime_error("listener");
+       }});
+  c.put(1, 1);
+  c.put(2, 2);
+  EXPECT_THROW(c.clear(), std::runtime_error);
+  EXPECT_EQ(heard, 2);
+  EXPECT_EQ(c.size(), 0u);
+}
+
+TEST(Cache, StatsCountHitsMissesAndEvictions) {
+  string_cache c({.capacity = 2});
+  c.put(1, "a");
+  c.put(2, "b");
+  (void)c.get(1);
+  (void)c.get(1);
+  (void)c.get(9);
+  c.put(3, "c");
+  auto st = c.stats();
+  EXPECT_EQ(st.hits, 2u);
+  EXPECT_EQ(st.misses, 1u);
+  EXPECT_EQ(st.evictions, 1u);
+  EXPECT_EQ(st.evicted_weight, 1u);
+  EXPECT_EQ(st.size, 2u);
+  EXPECT_EQ(st.weight, 2u);
+  EXPECT_EQ(st.capacity, 2u);
+  EXPECT_DOUBLE_EQ(st.hit_rate(), 2.0 / 3.0);
+}
+
+TEST(Cache, GetAllKeepsTheOrderOfTheKeys) {
+  string_cache c({.capacity = 10});
+  c.put(1, "a");
+  c.put(3, "c");
+  auto all = c.get_all(std::vector<int>{3, 2, 1});
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0], "c");
+  EXPECT_FALSE(all[1].has_value());
+  EXPECT_EQ(all[2], "a");
+}
+
+TEST(Cache, ShrinkToEvictsByPolicyAndTheCacheRefills) {
+  hotpath::cache<int, int, hotpath::eviction::lru, hotpath::locking::none> c({.capacity = 100});
+  for (int k = 0; k < 100; ++k)
+    c.put(k, k);
+  c.shrink_to(0.25);
+  EXPECT_EQ(c.size(), 25u);
+  for (int k = 75; k < 100; ++k)
+    EXPECT_TRUE(c.contains(k)) << k;  // the most recent stay
+  EXPECT_EQ(c.stats().evictions, 75u);
+  for (int k = 100; k < 175; ++k)
+    c.put(k, k);
+  EXPECT_EQ(c.size(), 100u);
+}
+
+TEST(Cache, BadOptionsAreRejectedAtConstruction) {
+  EXPECT_THROW(string_cache({.capacity = 0}), hotpath::error);
+  EXPECT_THROW(string_cache({.capacity = 10, .shards = 3}), hotpath::error);
+  EXPECT_EQ(string_cache({.capacity = 1 << 20, .shards = 4}).shard_count(), 4u);
+  EXPECT_EQ(string_cache({.capacity = 100}).shard_count(), 1u);  // small: exact order
+  EXPECT_EQ((hotpath::cache<int, int, hotpath::locking::none>({.capacity = 1 << 20}).shard_count()),
+            1u);
+}
+
+TEST(Cache, PoliciesMayComeInAnyOrder) {
+  using a = hotpath::cache<int, std::string, hotpath::expiry::after_write, hotpath::weigh_by_size,
+                           hotpath::eviction::slru, hotpath::manual_clock>;
+  using b = hotpath::cache<int, std::string, hotpath::manual_clock, hotpath::eviction::slru,
+                           hotpath::weigh_by_size, hotpath::expiry::after_write>;
+  static_assert(std::is_same_v<a::eviction_type, b::eviction_type>);
+  static_assert(std::is_same_v<a::expiry_type, b::expiry_type>);
+  static_assert(std::is_same_v<a::weigher_type, hotpath::weigh_by_size>);
+  static_assert(std::is_same_v<b::clock_type, hotpath::manual_clock>);
+  static_assert(std::is_same_v<string_cache::locking_type, hotpath::locking::sharded>);
+  static_assert(
+      std::is_same_v<hotpath::cache<int, int>::eviction_type, hotpath::eviction::w_tinylfu>);
+}
+
+struct collide_hash {
+  std::size_t operator()(int) const noexcept { return 42; }
+};
+
+TEST(Cache, ACustomHashIsUsedAndCollisionsStayCorrect) {
+  hotpath::cache<int, int, hotpath::cache_hash<collide_hash>> c({.capacity = 100});
+  for (int k = 0; k < 50; ++k)
+    c.put(k, k * 2);
+  for (int k = 0; k < 50; ++k)
+    EXPECT_EQ(c.get(k), k * 2);
+  EXPECT_TRUE(c.erase(7));
+  EXPECT_FALSE(c.contains(7));
+  EXPECT_EQ(c.size(), 49u);
+}
+
+TEST(Cache, ExportsItsStatsToARegistry) {
+  hotpath::metrics::registry reg;
+  string_cache c({.capacity = 10});
+  c.register_metrics(reg, "rows");
+  c.put(1, "a");
+  (void)c.get(1);
+  (void)c.get(2);
+  std::string page = reg.render_prometheus();
+  EXPECT_NE(page.find("\nrows_hits_total 1\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("\nrows_misses_total 1\n"), std::string::npos);
+  EXPECT_NE(page.find("\nrows_entries 1\n"), std::string::npos);
+  EXPECT_NE(page.find("\nrows_capacity 10\n"), std::string::npos);
+  EXPECT_NE(page.find("# TYPE rows_load_seconds histogram"), std::string::npos);
+}
+
+// ---- get_or_load ----
+
+// Runs get_or_load on `threads` threads at once; the loader waits until every caller has
+// missed, so all of them share its one call.
+template <class Loader>
+std::vector<std::string> concurrent_loads(string_cache& c, int threads, Loader loader,
+                                          std::atomic<int>& exceptions) {
+  std::vector<std::string> got(static_cast<std::size_t>(threads));
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t) {
+    ts.emplace_back([&, t] {
+      try {
+        got[static_cast<std::size_t>(t)] = c.get_or_load(7, loader);
+      } catch (const std::runtime_error&) {
+        ++exceptions;
+      }
+    });
+  }
+  for (auto& t : ts)
+    t.join();
+  return got;
+}
+
+TEST(Cache, ConcurrentMissesRunTheLoaderOnce) {
+  string_cache c({.capacity = 10});
+  std::atomic<int> calls{0};
+  std::atomic<int> exceptions{0};
+  auto got = concurrent_loads(
+      c, 4,
+      [&](int k) {
+        ++calls;
+        while (c.stats().misses < 4)  // every caller has missed and now waits for this load
+          std::this_thread::yield();
+        return "v" + std::to_string(k);
+      },
+      exceptions);
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(exceptions.load(), 0);
+  for (auto& g : got)
+    EXPECT_EQ(g, "v7");
+  EXPECT_EQ(c.get(7), "v7");
+  auto st = c.stats();
+  EXPECT_EQ(st.loads, 1u);
+  EXPECT_EQ(st.load_ns.count(), 1u);
+}
+
+TEST(Cache, ALoaderExceptionReachesEveryWaiterAndIsNotCached) {
+  string_cache c({.capacity = 10});
+  std::atomic<int> calls{0};
+  std::atomic<int> exceptions{0};
+  auto failing = [&]() -> std::string {
+    ++calls;
+    while (c.stats().misses < 4)
+      std::this_thread::yield();
+    throw std::runtime_error("backend down");
+  };
+  concurrent_loads(c, 4, failing, exceptions);
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(exceptions.load(), 4);
+  EXPECT_FALSE(c.contains(7));
+  EXPECT_EQ(c.stats().load_failures, 1u);
+  EXPECT_EQ(c.get_or_load(7, [] { return std::string("ok"); }), "ok");  // tried again
+  EXPECT_EQ(c.stats().loads, 1u);
+}
+
+TEST(Cache, APutDuringALoadWinsOverTheLoadedValue) {
+  string_cache c({.capacity = 10});
+  std::string got = c.get_or_load(1, [&] {
+    c.put(1, "written");
+    return std::string("loaded");
+  });
+  EXPECT_EQ(got, "loaded");
+  EXPECT_EQ(c.get(1), "written");
+  std::string again = c.get_or_load(2, [&] {
+    c.erase(2);
+    return std::string("loaded");
+  });
+  EXPECT_EQ(again, "loaded");
+  EXPECT_FALSE(c.contains(2));
+}
+
+TEST(Cache, RefreshAheadReloadsAHotEntryBeforeItExpires) {
+  using namespace std::chrono_literals;
+  hotpath::manual_clock clk;
+  hotpath::cache<int, int, hotpath::expiry::after_write, hotpath::manual_clock> c(
+      {.capacity = 10, .ttl = 10s, .refresh_ahead = 2s}, clk);
+  int version = 0;
+  auto load = [&] { return ++version; };
+  EXPECT_EQ(c.get_or_load(1, load), 1);
+  clk.advance(7s);
+  EXPECT_EQ(c.get_or_load(1, load), 1);  // not yet in the last 2 s
+  clk.advance(1s);
+  EXPECT_EQ(c.get_or_load(1, load), 2);  // refreshed early, no miss
+  clk.advance(9s);                       // 17 s after the first load, 9 s after the refresh
+  EXPECT_EQ(c.get_or_load(1, load), 3);
+  EXPECT_EQ(c.stats().misses, 1u);
+  // A failing refresh keeps the current value.
+  clk.advance(9s);
+  EXPECT_EQ(c.get_or_load(1, []() -> int { throw std::runtime_error("down"); }), 3);
+  EXPECT_EQ(c.stats().load_failures, 1u);
+}
+
+// ---- concurrency ----
+
+// Threads put, get, erase and load random keys. Every value encodes its key and a unique id,
+// so a read of a value written for another key would show, and every value written ends in
+// exactly one place: still in the cache, or reported once to the listener. (A loaded value may
+// also end nowhere: a write of its key during the load wins and the load is not stored.)
+TEST(Cache, ConcurrentUseLosesNothingAndMixesNothingUp) {
+  constexpr std::uint32_t threads = 4;
+  constexpr std::uint32_t ops = 40'000;
+  enum : std::uint8_t { unused, put_value, loaded_value };
+  std::vector<std::uint8_t> kind(threads * ops, unused);  // each thread writes its own range
+  std::vector<std::atomic<int>> seen(threads * ops);
+  std::atomic<std::uint64_t> wrong{0};
+  auto account = [&](int k, std::uint64_t v) {
+    if (static_cast<int>(v >> 32) != k) ++wrong;
+    ++seen[static_cast<std::size_t>(v & 0xffffffffu)];
+  };
+  hotpath::cache<int, std::uint64_t> c(
+      {.capacity = 500,
+       .shards = 4,
+       .on_removal = [&](const int& k, const std::uint64_t& v, removal_cause) { account(k, v); }});
+  std::latch start(threads);
+  std::vector<std::thread> ts;
+  for (std::uint32_t t = 0; t < threads; ++t) {
+    ts.emplace_back([&, t] {
+      std::mt19937 rng(t);
+      start.arrive_and_wait();
+      for (std::uint32_t i = 0; i < ops; ++i) {
+        int k = static_cast<int>(rng() % 1000);
+        std::uint32_t id = t * ops + i;
+        std::uint64_t v = (static_cast<std::uint64_t>(k) << 32) | id;
+        switch (rng() % 4) {
+          case 0:
+            c.put(k, v);
+            kind[id] = put_value;
+            break;
+          case 1:
+            if (c.put_if_absent(k, v)) kind[id] = put_value;
+            break;
+          case 2:
+            if (auto got = c.get(k); got && static_cast<int>(*got >> 32) != k) ++wrong;
+            break;
+          default:
+            if (rng() % 2 == 0) {
+              c.erase(k);
+            } else {
+              auto got = c.get_or_load(k, [&] {
+                kind[id] = loaded_value;
+                return v;
+              });
+              if (static_cast<int>(got >> 32) != k) ++wrong;
+            }
+        }
+      }
+    });
+  }
+  for (auto& t : ts)
+    t.join();
+  EXPECT_LE(c.size(), 500u);
+  for (int k = 0; k < 1000; ++k) {
+    if (auto v = c.get(k)) account(k, *v);
+  }
+  EXPECT_EQ(wrong.load(), 0u);
+  std::size_t lost = 0, twice = 0, stray = 0;
+  for (std::size_t id = 0; id < kind.size(); ++id) {
+    int n = seen[id].load();
+    if (kind[id] == put_value && n == 0) ++lost;
+    if (n > 1) ++twice;
+    if (kind[id] == unused && n != 0) ++stray;
+  }
+  EXPECT_EQ(lost, 0u);
+  EXPECT_EQ(twice, 0u);
+  EXPECT_EQ(stray, 0u);
+}
+
+}  // namespace

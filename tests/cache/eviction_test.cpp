@@ -1,0 +1,226 @@
+#include "hotpath/cache/eviction.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "hotpath/cache/cache.hpp"
+
+namespace {
+
+// Records the keys the cache evicts, in order.
+struct eviction_log {
+  std::vector<int> evicted;
+  auto listener() {
+    return [this](const int& k, const int&, hotpath::removal_cause why) {
+      if (why == hotpath::removal_cause::evicted) evicted.push_back(k);
+    };
+  }
+};
+
+template <class Policy>
+using small_cache = hotpath::cache<int, int, Policy, hotpath::locking::none>;
+
+TEST(Eviction, LruEvictsTheLeastRecentlyUsed) {
+  eviction_log log;
+  small_cache<hotpath::eviction::lru> c({.capacity = 3, .on_removal = log.listener()});
+  c.put(1, 10);
+  c.put(2, 20);
+  c.put(3, 30);
+  EXPECT_EQ(c.get(1), 10);  // 2 is now the least recent
+  c.put(4, 40);
+  c.put(5, 50);
+  EXPECT_EQ(log.evicted, (std::vector<int>{2, 3}));
+  c.put(1, 11);  // a write is an access too
+  c.put(6, 60);
+  EXPECT_EQ(log.evicted, (std::vector<int>{2, 3, 4}));
+  EXPECT_EQ(c.size(), 3u);
+  EXPECT_FALSE(c.contains(4));
+  EXPECT_TRUE(c.contains(1) && c.contains(5) && c.contains(6));
+}
+
+TEST(Eviction, ContainsDoesNotCountAsAnAccess) {
+  eviction_log log;
+  small_cache<hotpath::eviction::lru> c({.capacity = 2, .on_removal = log.listener()});
+  c.put(1, 1);
+  c.put(2, 2);
+  EXPECT_TRUE(c.contains(1));
+  c.put(3, 3);
+  EXPECT_EQ(log.evicted, (std::vector<int>{1}));
+}
+
+TEST(Eviction, SlruEvictsFromProbationBeforeProtected) {
+  eviction_log log;
+  // capacity 5: protected holds at most 4.
+  small_cache<hotpath::eviction::slru> c({.capacity = 5, .on_removal = log.listener()});
+  for (int k = 1; k <= 5; ++k)
+    c.put(k, k);
+  EXPECT_EQ(c.get(1), 1);  // promoted to protected
+  EXPECT_EQ(c.get(2), 2);  // promoted to protected
+  c.put(6, 6);             // probation, oldest first: 3 4 5 6
+  c.put(7, 7);
+  EXPECT_EQ(log.evicted, (std::vector<int>{3, 4}));
+  // Protected overflows into probation's recent end: 1 (least recent protected) is demoted.
+  EXPECT_EQ(c.get(5), 5);
+  EXPECT_EQ(c.get(6), 6);
+  EXPECT_EQ(c.get(7), 7);  // protected now 2 5 6 7; 1 demoted to probation
+  c.put(8, 8);
+  EXPECT_EQ(log.evicted, (std::vector<int>{3, 4, 1}));
+}
+
+TEST(Eviction, WTinyLfuRejectsANewcomerLessFrequentThanTheVictim) {
+  eviction_log log;
+  // capacity 100: window 1, main 99.
+  small_cache<hotpath::eviction::w_tinylfu> c({.capacity = 100, .on_removal = log.listener()});
+  for (int k = 0; k < 100; ++k)
+    c.put(k, k);
+  for (int round = 0; round < 3; ++round) {
+    for (int k = 0; k < 100; ++k)
+      ASSERT_EQ(c.get(k), k);
+  }
+  // Every resident key has been seen 4 times; one-off newcomers never get in, and each
+  // newcomer pushes the previous one (the window's only entry) out as the losing candidate.
+  for (int k = 1000; k < 1010; ++k)
+    c.put(k, k);
+  EXPECT_EQ(log.evicted,
+            (std::vector<int>{99, 1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008}));
+  for (int k = 0; k < 99; ++k)
+    EXPECT_TRUE(c.contains(k)) << k;
+}
+
+TEST(Eviction, WTinyLfuAdmitsANewcomerMoreFrequentThanTheVictim) {
+  eviction_log log;
+  small_cache<hotpath::eviction::w_tinylfu> c({.capacity = 100, .on_removal = log.listener()});
+  for (int k = 0; k < 100; ++k)
+    c.put(k, k);
+  for (int round = 0; round < 3; ++round) {
+    for (int k = 0; k < 100; ++k)
+      ASSERT_EQ(c.get(k), k);  // residents: frequency 4
+  }
+  // 500 is written four times, each time pushed out of the window by a one-off key and then
+  // losing its duel (frequency 1..4, never above the victim's 4).
+  for (int i = 0; i < 4; ++i) {
+    c.put(500, 500);
+    c.put(600 + i, 0);
+  }
+  EXPECT_FALSE(c.contains(500));
+  log.evicted.clear();
+  c.put(500, 500);  // frequency 5; the one-off 603 leaves the window and loses
+  c.put(700, 700);  // 500 leaves the window and beats the probation victim (4)
+  EXPECT_TRUE(c.contains(500));
+  ASSERT_EQ(log.evicted.size(), 2u);
+  EXPECT_EQ(log.evicted[0], 603);
+  EXPECT_LT(log.evicted[1], 100);
+}
+
+// Recency-heavy traffic (each key reused a few times soon after it first appears) rewards a
+// large window: the hill climber must grow it from its initial 1%.
+TEST(Eviction, WTinyLfuGrowsItsWindowForRecencyHeavyTraffic) {
+  small_cache<hotpath::eviction::w_tinylfu> c({.capacity = 1000});
+  std::mt19937_64 rng(7);
+  std::geometric_distribution<int> back(0.02);
+  std::vector<int> history;
+  int next = 0;
+  for (int i = 0; i < 400'000; ++i) {
+    int key;
+    auto b = static_cast<std::size_t>(back(rng));
+    if (rng() % 10 < 3 || b >= history.size()) {
+      key = next++;
+    } else {
+      key = history[history.size() - 1 - b];
+    }
+    history.push_back(key);
+    if (!c.get(key)) c.put(key, key);
+  }
+  EXPECT_GT(c.eviction_state().window_max(), 100u);  // 10x the initial window of 10
+}
+
+// Draws keys 0..n-1 with P(k) proportional to 1 / (k + 1)^s.
+class zipf_keys {
+ public:
+  zipf_keys(int n, double s, std::uint64_t seed) : rng_(seed), cdf_(static_cast<std::size_t>(n)) {
+    double sum = 0;
+    for (int k = 0; k < n; ++k)
+      cdf_[static_cast<std::size_t>(k)] = sum += 1.0 / std::pow(k + 1, s);
+    for (auto& c : cdf_)
+      c /= sum;
+  }
+  int operator()() {
+    double u = std::uniform_real_distribution<double>(0, 1)(rng_);
+    return static_cast<int>(std::lower_bound(cdf_.begin(), cdf_.end(), u) - cdf_.begin());
+  }
+
+ private:
+  std::mt19937_64 rng_;
+  std::vector<double> cdf_;
+};
+
+template <class Policy>
+double zipf_hit_rate(std::uint64_t capacity) {
+  small_cache<Policy> c({.capacity = capacity});
+  zipf_keys keys(100'000, 0.9, 5);
+  for (int i = 0; i < 300'000; ++i) {
+    int k = keys();
+    if (!c.get(k)) c.put(k, k);
+  }
+  return c.stats().hit_rate();
+}
+
+// On Zipf traffic frequency beats recency, so the window stays small and the hit rate is well
+// above LRU's.
+TEST(Eviction, WTinyLfuBeatsLruOnZipfTraffic) {
+  double lfu = zipf_hit_rate<hotpath::eviction::w_tinylfu>(1000);
+  double lru = zipf_hit_rate<hotpath::eviction::lru>(1000);
+  EXPECT_GT(lfu, lru + 0.05) << "w_tinylfu " << lfu << ", lru " << lru;
+}
+
+TEST(Eviction, WeightedEntriesEvictUntilTheNewOneFits) {
+  std::vector<std::string> evicted;
+  hotpath::cache<std::string, std::string, hotpath::eviction::lru, hotpath::weigh_by_size,
+                 hotpath::locking::none>
+      c({.capacity = 10,
+         .on_removal = [&](const std::string& k, const std::string&, hotpath::removal_cause why) {
+           if (why == hotpath::removal_cause::evicted) evicted.push_back(k);
+         }});
+  c.put("a", "1234");
+  c.put("b", "123");
+  c.put("c", "12");
+  EXPECT_EQ(c.weight(), 9u);
+  c.put("d", "12345");  // needs 5: a goes, and 10 fits
+  EXPECT_EQ(evicted, (std::vector<std::string>{"a"}));
+  EXPECT_EQ(c.weight(), 10u);
+  c.put("e", "12345678901");  // heavier than the whole cache: never stored
+  EXPECT_EQ(evicted, (std::vector<std::string>{"a", "e"}));
+  EXPECT_FALSE(c.contains("e"));
+  c.put("c", "1234567");  // c grows to 7 and becomes the most recent: b, then d, go
+  EXPECT_EQ(evicted, (std::vector<std::string>{"a", "e", "b", "d"}));
+  EXPECT_EQ(c.weight(), 7u);
+}
+
+template <class Policy>
+void weight_never_exceeds_capacity() {
+  hotpath::cache<int, std::string, Policy, hotpath::weigh_by_size> c(
+      {.capacity = 2000, .shards = 4});
+  std::mt19937 rng(3);
+  for (int i = 0; i < 20'000; ++i) {
+    int k = static_cast<int>(rng() % 500);
+    c.put(k, std::string(rng() % 64, 'x'));
+    ASSERT_LE(c.weight(), 2000u) << "after put " << i;
+  }
+  auto st = c.stats();
+  EXPECT_EQ(st.weight, c.weight());
+  EXPECT_GT(st.evictions, 0u);
+}
+
+TEST(Eviction, WeightNeverExceedsTheCapacityAfterAPut) {
+  weight_never_exceeds_capacity<hotpath::eviction::lru>();
+  weight_never_exceeds_capacity<hotpath::eviction::slru>();
+  weight_never_exceeds_capacity<hotpath::eviction::w_tinylfu>();
+}
+
+}  // namespace

@@ -1,0 +1,142 @@
+#include "hotpath/cache/expiry.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "hotpath/cache/cache.hpp"
+#include "hotpath/core/clock.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using hotpath::removal_cause;
+
+struct expiry_log {
+  std::vector<int> expired;
+  auto listener() {
+    return [this](const int& k, const int&, removal_cause why) {
+      if (why == removal_cause::expired) expired.push_back(k);
+    };
+  }
+};
+
+template <class Expiry>
+using timed_cache = hotpath::cache<int, int, Expiry, hotpath::manual_clock, hotpath::eviction::lru>;
+
+TEST(Expiry, AfterWriteExpiresTtlAfterTheLastWrite) {
+  expiry_log log;
+  hotpath::manual_clock clk;
+  timed_cache<hotpath::expiry::after_write> c(
+      {.capacity = 10, .ttl = 10s, .on_removal = log.listener()}, clk);
+  c.put(1, 1);
+  clk.advance(6s);
+  EXPECT_EQ(c.get(1), 1);  // reads do not extend after_write
+  c.put(2, 2);
+  clk.advance(4s - 1ns);
+  EXPECT_EQ(c.get(1), 1);
+  clk.advance(1ns);
+  EXPECT_FALSE(c.get(1).has_value());  // exactly at the TTL: gone
+  EXPECT_EQ(c.get(2), 2);
+  EXPECT_EQ(log.expired, std::vector<int>{1});
+  c.put(2, 20);  // a write restarts the TTL
+  clk.advance(9s);
+  EXPECT_EQ(c.get(2), 20);
+  EXPECT_EQ(c.stats().expirations, 1u);
+}
+
+TEST(Expiry, PutWithATtlOverridesTheDefault) {
+  hotpath::manual_clock clk;
+  timed_cache<hotpath::expiry::after_write> c({.capacity = 10, .ttl = 10s}, clk);
+  c.put(1, 1, 2s);
+  c.put(2, 2);
+  clk.advance(2s);
+  EXPECT_FALSE(c.contains(1));
+  EXPECT_TRUE(c.contains(2));
+}
+
+TEST(Expiry, AfterAccessExpiresTtlAfterTheLastReadOrWrite) {
+  hotpath::manual_clock clk;
+  timed_cache<hotpath::expiry::after_access> c({.capacity = 10, .ttl = 10s}, clk);
+  c.put(1, 1);
+  c.put(2, 2);
+  for (int i = 0; i < 5; ++i) {
+    clk.advance(8s);
+    EXPECT_EQ(c.get(1), 1) << i;
+  }
+  EXPECT_FALSE(c.get(2).has_value());
+  clk.advance(10s);
+  EXPECT_FALSE(c.get(1).has_value());
+}
+
+struct ttl_by_value {
+  std::chrono::seconds operator()(const int&, const int& v) const {
+    return std::chrono::seconds(v);
+  }
+};
+
+TEST(Expiry, PerEntryTtlComesFromTheFunction) {
+  hotpath::manual_clock clk;
+  timed_cache<hotpath::expiry::per_entry<ttl_by_value>> c({.capacity = 10}, clk);
+  c.put(1, 5);
+  c.put(2, 50);
+  clk.advance(5s);
+  EXPECT_FALSE(c.contains(1));
+  EXPECT_TRUE(c.contains(2));
+  clk.advance(45s);
+  EXPECT_FALSE(c.contains(2));
+}
+
+TEST(Expiry, AnExpiringPolicyWithoutATtlIsRejected) {
+  EXPECT_THROW(timed_cache<hotpath::expiry::after_write>({.capacity = 10}), hotpath::error);
+}
+
+// Entries that are never read again are still reclaimed: an entry is gone from the cache (and
+// reported) once the 1.05 ms wheel tick holding its expiry has fully passed, and never before
+// its expiry.
+TEST(Expiry, TheTimerWheelReclaimsUnreadEntries) {
+  expiry_log log;
+  hotpath::manual_clock clk;
+  clk.advance(123'456'789ns);  // not at a tick boundary
+  timed_cache<hotpath::expiry::after_write> c(
+      {.capacity = 100'000, .ttl = 1h, .on_removal = log.listener()}, clk);
+  std::mt19937_64 rng(9);
+  std::vector<std::int64_t> at(20'000);
+  auto t0 = clk.now().time_since_epoch().count();
+  for (int k = 0; k < 20'000; ++k) {
+    // TTLs from 1 us to ~2 days, log-uniform, so every level of the wheel is used.
+    auto ttl = std::chrono::nanoseconds(static_cast<std::int64_t>(
+        std::pow(10.0, 3 + 11.3 * std::uniform_real_distribution<double>(0, 1)(rng))));
+    c.put(k, k, ttl);
+    at[static_cast<std::size_t>(k)] = t0 + ttl.count();
+  }
+  std::set<int> gone;
+  std::int64_t step = 7'777'777;  // ns; grows so that the test covers days in a few hundred steps
+  while (gone.size() < at.size()) {
+    clk.advance(std::chrono::nanoseconds(step));
+    step = step * 11 / 10;
+    c.cleanup();
+    for (int k : log.expired)
+      ASSERT_TRUE(gone.insert(k).second) << "reported twice: " << k;
+    log.expired.clear();
+    std::int64_t now = clk.now().time_since_epoch().count();
+    for (int k = 0; k < static_cast<int>(at.size()); ++k) {
+      std::int64_t a = at[static_cast<std::size_t>(k)];
+      bool is_gone = gone.count(k) != 0;
+      if ((a >> 20) < (now >> 20)) {
+        ASSERT_TRUE(is_gone) << "key " << k << " expired at " << a << ", now " << now;
+      }
+      if (a > now) {
+        ASSERT_FALSE(is_gone) << "key " << k << " reclaimed early";
+      }
+    }
+    ASSERT_EQ(c.size(), at.size() - gone.size());
+  }
+  EXPECT_EQ(c.stats().expirations, at.size());
+}
+
+}  // namespace
