@@ -27,6 +27,11 @@ for bin in build/release/bench/bench_*; do
     --benchmark_out="$results/$name.json" --benchmark_out_format=json
   ran=$((ran + 1))
 done
+if [ -z "$filter" ] || [[ "hit_ratio_cache" == *"$filter"* ]]; then
+  echo "== hit_ratio_cache"
+  build/release/bench/hit_ratio_cache --out "$results/cache_hit_ratio_section.md"
+  ran=$((ran + 1))
+fi
 [ "$ran" -gt 0 ] || { echo "no benchmark binary matched" >&2; exit 1; }
 
 python3 "$here/bench_report.py" "$results" --compiler "hotpath built Release with $(c++ --version | head -1)"

@@ -16,6 +16,7 @@ Standard library only; charts need gnuplot (skipped with a note when it is missi
 import argparse
 import collections
 import datetime
+import glob
 import json
 import os
 import platform
@@ -211,6 +212,10 @@ def main():
         else:
             lines += ["", "(no chart: gnuplot not found)"]
         lines.append("")
+    # Tables that are not timings (the cache hit-ratio tool) come as Markdown sections.
+    for section in sorted(glob.glob(os.path.join(args.results_dir, "*_section.md"))):
+        with open(section) as f:
+            lines += [f.read().rstrip("\n"), ""]
     with open(os.path.join(args.results_dir, "RESULTS.md"), "w") as f:
         f.write("\n".join(lines))
     return 0

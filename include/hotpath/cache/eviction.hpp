@@ -126,7 +126,9 @@ struct w_tinylfu {
       window_max_ = std::max<std::uint64_t>(1, c / 100);
       if (window_max_ > c) window_max_ = c;
       protected_max_ = (c - window_max_) - (c - window_max_) / 5;
-      step_ = step_fraction * static_cast<double>(c);
+      // The first steps shrink the window (a no-op at its 1% floor): the window grows only once
+      // shrinking it has cost hits, so frequency-skewed traffic never pays for exploring.
+      step_ = -step_fraction * static_cast<double>(c);
       sketch_.resize(c);
       hits_ = misses_ = 0;
       last_hit_rate_ = 0;
