@@ -5,5 +5,6 @@
 #include "hotpath/cache/eviction.hpp"
 #include "hotpath/cache/expiry.hpp"
 #include "hotpath/cache/locking.hpp"
+#include "hotpath/cache/memoize.hpp"
 #include "hotpath/cache/removal.hpp"
 #include "hotpath/cache/stats.hpp"

@@ -1,0 +1,99 @@
+// hotpath/cache/memoize.hpp: a cached callable, keyed on its arguments.
+//
+//   auto price = hotpath::memoize<hotpath::expiry::after_write>(
+//       [](const std::string& sku, int qty) { return quote(sku, qty); },
+//       {.capacity = 10'000, .ttl = 30s, .refresh_ahead = 3s});
+//   double p = price("A-17", 3);          // runs quote() once per (sku, qty) per 30 s
+//
+// The callable must have one signature (not a generic lambda); its decayed argument types form
+// a std::tuple key, hashed element by element with std::hash. The Policies are the cache's
+// (eviction, expiry, weigher of results, locking, clock). Concurrent calls with equal arguments
+// run the function once (single flight); an exception reaches every caller and is not cached.
+// Stampede guard: with an expiry policy, `refresh_ahead` re-runs the function for an entry
+// that is about to expire, once, while other callers keep getting the cached result, so a hot
+// key never misses at expiry.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "hotpath/cache/cache.hpp"
+#include "hotpath/config.hpp"
+
+namespace hotpath::inline HOTPATH_ABI {
+namespace detail {
+
+/// Hashes a std::tuple by combining std::hash of each element.
+struct tuple_hash {
+  template <class... Ts>
+  std::size_t operator()(const std::tuple<Ts...>& t) const {
+    std::size_t h = 0x9e3779b97f4a7c15ull;
+    std::apply(
+        [&h](const auto&... e) {
+          ((h = static_cast<std::size_t>(
+                mix64(h ^ std::hash<std::remove_cvref_t<decltype(e)>>{}(e)))),
+           ...);
+        },
+        t);
+    return h;
+  }
+};
+
+template <class F>
+struct signature_of : signature_of<decltype(&F::operator())> {};
+template <class R, class... A>
+struct signature_of<R (*)(A...)> {
+  using result = R;
+  using key = std::tuple<std::decay_t<A>...>;
+};
+template <class R, class... A>
+struct signature_of<R(A...)> : signature_of<R (*)(A...)> {};
+template <class C, class R, class... A>
+struct signature_of<R (C::*)(A...) const> : signature_of<R (*)(A...)> {};
+template <class C, class R, class... A>
+struct signature_of<R (C::*)(A...)> : signature_of<R (*)(A...)> {};
+template <class C, class R, class... A>
+struct signature_of<R (C::*)(A...) const noexcept> : signature_of<R (*)(A...)> {};
+template <class C, class R, class... A>
+struct signature_of<R (C::*)(A...) noexcept> : signature_of<R (*)(A...)> {};
+template <class R, class... A>
+struct signature_of<R (*)(A...) noexcept> : signature_of<R (*)(A...)> {};
+
+}  // namespace detail
+
+/// A callable that caches F's results by argument tuple; see the header comment.
+template <class F, class... Policies>
+class memoized {
+ public:
+  using key_type = typename detail::signature_of<F>::key;
+  using result_type = std::decay_t<typename detail::signature_of<F>::result>;
+  using cache_type = cache<key_type, result_type, cache_hash<detail::tuple_hash>, Policies...>;
+
+  memoized(F f, typename cache_type::options opts, typename cache_type::clock_type clock = {})
+      : f_(std::move(f)), cache_(std::move(opts), std::move(clock)) {}
+
+  template <class... A>
+  result_type operator()(A&&... args) {
+    key_type key(std::forward<A>(args)...);
+    return cache_.get_or_load(key, [this](const key_type& k) { return std::apply(f_, k); });
+  }
+
+  /// The cache behind the function: the cache of results: stats(), register_metrics(), erase(), ...
+  [[nodiscard]] cache_type& results() noexcept { return cache_; }
+
+ private:
+  F f_;
+  cache_type cache_;
+};
+
+/// Wraps `f` in a memoized callable with the given cache policies and options.
+template <class... Policies, class F>
+auto memoize(F f, typename memoized<F, Policies...>::cache_type::options opts = {},
+             typename memoized<F, Policies...>::cache_type::clock_type clock = {}) {
+  return memoized<F, Policies...>(std::move(f), std::move(opts), std::move(clock));
+}
+
+}  // namespace hotpath::inline HOTPATH_ABI
