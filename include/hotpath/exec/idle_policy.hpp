@@ -5,10 +5,9 @@
 // sched_yield. Spinning only happens right after a worker ran something, so an idle pool costs
 // no CPU.
 //
-// The default does not yield. Measured with one producer and two workers on two cores
-// (benchmarks/exec, empty_tasks): any yield polls, even two, put the pool into a mode where
-// workers and producer trade the CPU through the scheduler, at 3.5-4 M tasks/s instead of 8-10 M
-// for pause-only polling or parking at once; 1024 pause polls degraded the same way.
+// The default does not yield. In A/B runs in one binary, one producer and two workers on two
+// cores (benchmarks/exec, empty_tasks), pools with yield polls (64, or even 2) ran at 3.5-4.2 M
+// tasks/s where 64 pause polls alone ran at 7.8-10.9 M; 1024 pause polls fell back to 3.5-8.8 M.
 //
 //   hotpath::thread_pool<hotpath::idle::park> pool;   // never spin: lowest CPU, slower wake-up
 //

@@ -49,13 +49,13 @@ struct moodycamel {
       }
       if (!ok) throw std::bad_alloc();
     }
-    /// Moves `n` items from `first` in one operation.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 // g++ 12 at -O3 reports a write of "size 0" inside the explicit producer's bulk enqueue after
 // inlining an atomic load of a block index it cannot see allocated: a false positive.
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
 #endif
+    /// Moves `n` items from `first` in one operation.
     void push_bulk(T* first, std::size_t n) {
       bool ok;
       if (auto* tok = producer_token()) {
