@@ -2,8 +2,8 @@
 // dependency; the stream module (compression libraries) is included on its own.
 #pragma once
 
-#include "hotpath/config.hpp"
 #include "hotpath/cache.hpp"
+#include "hotpath/config.hpp"
 #include "hotpath/core.hpp"
 #include "hotpath/exec.hpp"
 #include "hotpath/metrics.hpp"

@@ -73,16 +73,21 @@ TEST(Eviction, SlruEvictsFromProbationBeforeProtected) {
   EXPECT_EQ(log.evicted, (std::vector<int>{3, 4, 1}));
 }
 
-TEST(Eviction, WTinyLfuRejectsANewcomerLessFrequentThanTheVictim) {
-  eviction_log log;
-  // capacity 100: window 1, main 99.
-  small_cache<hotpath::eviction::w_tinylfu> c({.capacity = 100, .on_removal = log.listener()});
+// Puts keys 0..99 into a cache of capacity 100 (window 1, main 99), then reads each three times.
+template <class Cache>
+void fill_and_read_three_times(Cache& c) {
   for (int k = 0; k < 100; ++k)
     c.put(k, k);
   for (int round = 0; round < 3; ++round) {
     for (int k = 0; k < 100; ++k)
       ASSERT_EQ(c.get(k), k);
   }
+}
+
+TEST(Eviction, WTinyLfuRejectsANewcomerLessFrequentThanTheVictim) {
+  eviction_log log;
+  small_cache<hotpath::eviction::w_tinylfu> c({.capacity = 100, .on_removal = log.listener()});
+  fill_and_read_three_times(c);
   // Every resident key has been seen 4 times; one-off newcomers never get in, and each
   // newcomer pushes the previous one (the window's only entry) out as the losing candidate.
   for (int k = 1000; k < 1010; ++k)
@@ -96,12 +101,7 @@ TEST(Eviction, WTinyLfuRejectsANewcomerLessFrequentThanTheVictim) {
 TEST(Eviction, WTinyLfuAdmitsANewcomerMoreFrequentThanTheVictim) {
   eviction_log log;
   small_cache<hotpath::eviction::w_tinylfu> c({.capacity = 100, .on_removal = log.listener()});
-  for (int k = 0; k < 100; ++k)
-    c.put(k, k);
-  for (int round = 0; round < 3; ++round) {
-    for (int k = 0; k < 100; ++k)
-      ASSERT_EQ(c.get(k), k);  // residents: frequency 4
-  }
+  fill_and_read_three_times(c);  // residents: frequency 4
   // 500 is written four times, each time pushed out of the window by a one-off key and then
   // losing its duel (frequency 1..4, never above the victim's 4).
   for (int i = 0; i < 4; ++i) {

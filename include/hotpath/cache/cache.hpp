@@ -211,23 +211,18 @@ class cache {
 
   /// The value for `k`, if present and not expired; counts as an access.
   [[nodiscard]] std::optional<V> get(const K& k) {
-    auto [h, m] = hashes(k);
-    shard& s = shard_for(m);
-    removals ev;
-    std::optional<V> out;
-    {
-      std::lock_guard lock(s.mu);
-      std::int64_t now = maintain(s, ev);
-      if (std::uint32_t i = live_index(s, k, h, now, ev); i != detail::nil_node) {
-        touch(s, i, m, now);
-        out.emplace(s.nodes[i].value());
+    return with_key(k, [&](locked_key& at) {
+      std::optional<V> out;
+      if (std::uint32_t i = live_index(at, k); i != detail::nil_node) {
+        touch(at, i);
+        out.emplace(at.s.nodes[i].value());
+        hits_.inc();
       } else {
-        s.policy.on_miss(m);
+        at.s.policy.on_miss(at.m);
+        misses_.inc();
       }
-    }
-    (out ? hits_ : misses_).inc();
-    notify(ev);
-    return out;
+      return out;
+    });
   }
 
   /// Values for `keys`, in their order (std::nullopt where absent).
@@ -242,17 +237,7 @@ class cache {
 
   /// Whether `k` is present and not expired; not an access (eviction order is unchanged).
   [[nodiscard]] bool contains(const K& k) {
-    auto [h, m] = hashes(k);
-    shard& s = shard_for(m);
-    removals ev;
-    bool found;
-    {
-      std::lock_guard lock(s.mu);
-      std::int64_t now = maintain(s, ev);
-      found = live_index(s, k, h, now, ev) != detail::nil_node;
-    }
-    notify(ev);
-    return found;
+    return with_key(k, [&](locked_key& at) { return live_index(at, k) != detail::nil_node; });
   }
 
   /// Stores `v` for `k`, replacing (listener: replaced) any value there.
@@ -271,21 +256,13 @@ class cache {
 
   /// Removes `k` (listener: explicit_); true if it was present and not expired.
   bool erase(const K& k) {
-    auto [h, m] = hashes(k);
-    shard& s = shard_for(m);
-    removals ev;
-    bool found = false;
-    {
-      std::lock_guard lock(s.mu);
-      std::int64_t now = maintain(s, ev);
-      abandon_load(s, k);
-      if (std::uint32_t i = live_index(s, k, h, now, ev); i != detail::nil_node) {
-        remove(s, i, removal_cause::explicit_, ev);
-        found = true;
-      }
-    }
-    notify(ev);
-    return found;
+    return with_key(k, [&](locked_key& at) {
+      abandon_load(at.s, k);
+      std::uint32_t i = live_index(at, k);
+      if (i == detail::nil_node) return false;
+      remove(at.s, i, removal_cause::explicit_, at.ev);
+      return true;
+    });
   }
 
   /// Removes every entry (listener: explicit_).
@@ -311,48 +288,43 @@ class cache {
   /// one of them and nothing is stored.
   template <class F>
   V get_or_load(const K& k, F&& loader) {
-    auto [h, m] = hashes(k);
-    shard& s = shard_for(m);
-    removals ev;
-    std::shared_ptr<flight> f;
-    std::optional<V> hit;
-    bool leader = false;
-    {
-      std::lock_guard lock(s.mu);
-      std::int64_t now = maintain(s, ev);
-      if (std::uint32_t i = live_index(s, k, h, now, ev); i != detail::nil_node) {
-        touch(s, i, m, now);
-        hit.emplace(s.nodes[i].value());
-        if (refresh_due(s, i, now) && !s.inflight.contains(k)) {
-          f = std::make_shared<flight>();
-          s.inflight.emplace(k, f);
-          leader = true;
-        }
+    struct outcome {
+      std::optional<V> hit;
+      std::shared_ptr<flight> f;
+      bool leader = false;
+    };
+    outcome o = with_key(k, [&](locked_key& at) {
+      outcome r;
+      if (std::uint32_t i = live_index(at, k); i != detail::nil_node) {
+        touch(at, i);
+        r.hit.emplace(at.s.nodes[i].value());
+        hits_.inc();
+        if (!refresh_due(at.s, i, at.now) || at.s.inflight.contains(k)) return r;
       } else {
-        s.policy.on_miss(m);
-        if (auto it = s.inflight.find(k); it != s.inflight.end()) {
-          f = it->second;
-        } else {
-          f = std::make_shared<flight>();
-          s.inflight.emplace(k, f);
-          leader = true;
+        at.s.policy.on_miss(at.m);
+        misses_.inc();
+        if (auto it = at.s.inflight.find(k); it != at.s.inflight.end()) {
+          r.f = it->second;
+          return r;
         }
       }
-    }
-    (hit ? hits_ : misses_).inc();
-    notify(ev);
-    if (hit && !leader) return std::move(*hit);
-    if (!leader) return f->wait();
-    if (hit) {
+      r.f = std::make_shared<flight>();
+      at.s.inflight.emplace(k, r.f);
+      r.leader = true;
+      return r;
+    });
+    if (o.hit && !o.leader) return std::move(*o.hit);
+    if (!o.leader) return o.f->wait();
+    if (o.hit) {
       // An early refresh: a failure leaves the current entry in place (counted in
       // load_failures) and this caller gets the value it found.
       try {
-        return run_load(s, k, h, m, *f, std::forward<F>(loader));
+        return run_load(k, *o.f, std::forward<F>(loader));
       } catch (...) {
-        return std::move(*hit);
+        return std::move(*o.hit);
       }
     }
-    return run_load(s, k, h, m, *f, std::forward<F>(loader));
+    return run_load(k, *o.f, std::forward<F>(loader));
   }
 
   /// Reclaims expired entries in every shard now (operations on a shard also do it for that
@@ -643,6 +615,31 @@ class cache {
         .count();
   }
 
+  // What an operation on one key has while it holds the key's shard lock.
+  struct locked_key {
+    shard& s;
+    std::size_t h;     // the user hash, for the table
+    std::uint64_t m;   // its mix, for the shard and the frequency sketch
+    std::int64_t now;  // the clock in ns (0 without expiry)
+    removals& ev;      // removals to report once the lock is released
+  };
+
+  // Runs f(locked_key&) under k's shard lock, after advancing the shard's timer wheel, and tells
+  // the listener of the removals once the lock is released.
+  template <class F>
+  auto with_key(const K& k, F&& f) {
+    const auto hm = hashes(k);  // a pair, not a structured binding: clang 14 cannot capture those
+    shard& s = shard_for(hm.second);
+    removals ev;
+    auto result = [&] {
+      std::lock_guard lock(s.mu);
+      locked_key at{s, hm.first, hm.second, maintain(s, ev), ev};
+      return f(at);
+    }();
+    notify(ev);
+    return result;
+  }
+
   // Advances the shard's timer wheel; returns the time read (0 without expiry).
   std::int64_t maintain(shard& s, removals& ev) {
     if constexpr (expiring) {
@@ -658,31 +655,26 @@ class cache {
   }
 
   // The index of k's node if live; an expired node found on the way is removed.
-  std::uint32_t live_index(shard& s, const K& k, std::size_t h, std::int64_t now, removals& ev) {
-    auto it = s.table.find(lookup{&k, h});
-    if (it == s.table.end()) return detail::nil_node;
+  std::uint32_t live_index(locked_key& at, const K& k) {
+    auto it = at.s.table.find(lookup{&k, at.h});
+    if (it == at.s.table.end()) return detail::nil_node;
     std::uint32_t i = it->i;
     if constexpr (expiring) {
-      if (s.nodes[i].timer.at <= now) {
-        remove(s, i, removal_cause::expired, ev);
+      if (at.s.nodes[i].timer.at <= at.now) {
+        remove(at.s, i, removal_cause::expired, at.ev);
         return detail::nil_node;
       }
-    } else {
-      (void)now;
-      (void)ev;
     }
     return i;
   }
 
-  void touch(shard& s, std::uint32_t i, std::uint64_t m, std::int64_t now) {
-    auto v = view(s);
-    s.policy.on_access(v, i, m);
+  void touch(locked_key& at, std::uint32_t i) {
+    auto v = view(at.s);
+    at.s.policy.on_access(v, i, at.m);
     if constexpr (expiry_type::on_access) {
-      s.wheel.unschedule(v, i);
-      s.nodes[i].timer.at = deadline(now, opts_.ttl);
-      s.wheel.schedule(v, i, now);
-    } else {
-      (void)now;
+      at.s.wheel.unschedule(v, i);
+      at.s.nodes[i].timer.at = deadline(at.now, opts_.ttl);
+      at.s.wheel.schedule(v, i, at.now);
     }
   }
 
@@ -723,26 +715,24 @@ class cache {
   }
 
   bool put_impl(K&& k, V&& v, std::chrono::nanoseconds ttl, bool only_if_absent) {
-    auto [h, m] = hashes(k);
     std::uint64_t w = weigh(k, v);
-    shard& s = shard_for(m);
-    removals ev;
-    bool stored = true;
-    {
-      std::lock_guard lock(s.mu);
-      std::int64_t now = maintain(s, ev);
-      abandon_load(s, k);
-      std::uint32_t i = live_index(s, k, h, now, ev);
-      if (i != detail::nil_node && only_if_absent) {
-        stored = false;
-      } else if (i != detail::nil_node) {
-        replace(s, i, std::move(v), w, m, now, ttl, ev);
-      } else {
-        insert(s, std::move(k), std::move(v), w, m, now, ttl, ev);
-      }
+    return with_key(k, [&](locked_key& at) {
+      abandon_load(at.s, k);
+      std::uint32_t i = live_index(at, k);
+      if (i != detail::nil_node && only_if_absent) return false;
+      store(at, i, std::move(k), std::move(v), w, ttl);
+      return true;
+    });
+  }
+
+  // Writes v for k under the shard lock: over the live entry i, or as a new entry.
+  void store(locked_key& at, std::uint32_t i, K&& k, V&& v, std::uint64_t w,
+             std::chrono::nanoseconds ttl) {
+    if (i != detail::nil_node) {
+      replace(at.s, i, std::move(v), w, at.m, at.now, ttl, at.ev);
+    } else {
+      insert(at.s, std::move(k), std::move(v), w, at.m, at.now, ttl, at.ev);
     }
-    notify(ev);
-    return stored;
   }
 
   void replace(shard& s, std::uint32_t i, V&& v, std::uint64_t w, std::uint64_t m, std::int64_t now,
@@ -875,8 +865,10 @@ class cache {
     }
   }
 
+  // Runs the loader of a flight this caller leads; its waiters get the result or the exception.
+  // The value is stored unless a write of k came first (abandon_load marked the flight).
   template <class F>
-  V run_load(shard& s, const K& k, std::size_t h, std::uint64_t m, flight& f, F&& loader) {
+  V run_load(const K& k, flight& f, F&& loader) {
     auto start = clock_.now();
     std::optional<V> v;
     try {
@@ -888,31 +880,22 @@ class cache {
     } catch (...) {
       load_ns_.record(clock_.now() - start);
       load_failures_.inc();
-      {
-        std::lock_guard lock(s.mu);
-        drop_flight(s, k, f);
-      }
-      f.finish(std::nullopt, std::current_exception());
+      auto error = std::current_exception();
+      with_key(k, [&](locked_key& at) {
+        drop_flight(at.s, k, f);
+        f.finish(std::nullopt, error);  // before the listener runs: it may throw
+        return 0;
+      });
       throw;
     }
     load_ns_.record(clock_.now() - start);
     loads_.inc();
-    removals ev;
-    {
-      std::lock_guard lock(s.mu);
-      drop_flight(s, k, f);
-      if (!f.invalidated) {
-        std::int64_t now = maintain(s, ev);
-        std::uint64_t w = weigh(k, *v);
-        if (std::uint32_t i = live_index(s, k, h, now, ev); i != detail::nil_node) {
-          replace(s, i, V(*v), w, m, now, no_ttl, ev);
-        } else {
-          insert(s, K(k), V(*v), w, m, now, no_ttl, ev);
-        }
-      }
-    }
-    f.finish(*v, nullptr);
-    notify(ev);
+    with_key(k, [&](locked_key& at) {
+      drop_flight(at.s, k, f);
+      if (!f.invalidated) store(at, live_index(at, k), K(k), V(*v), weigh(k, *v), no_ttl);
+      f.finish(*v, nullptr);
+      return 0;
+    });
     return std::move(*v);
   }
 

@@ -71,15 +71,9 @@ struct slru {
         protected_.move_to_back(n, i);
         return;
       }
-      std::uint64_t w = n.weight(i);
-      probation_.unlink(n, i, w);
-      protected_.push_back(n, i, protected_q, w);
-      while (protected_.weight() > protected_max_ && protected_.front() != i) {
-        std::uint32_t d = protected_.front();
-        std::uint64_t dw = n.weight(d);
-        protected_.unlink(n, d, dw);
-        probation_.push_back(n, d, probation_q, dw);
-      }
+      probation_.move_to(n, i, protected_, protected_q);
+      while (protected_.weight() > protected_max_ && protected_.front() != i)
+        protected_.move_to(n, protected_.front(), probation_, probation_q);
     }
     void on_miss(std::uint64_t) noexcept {}
     void on_remove(Nodes& n, std::uint32_t i) { list_of(n, i).unlink(n, i, n.weight(i)); }
@@ -149,12 +143,9 @@ struct w_tinylfu {
         case protected_q:
           protected_.move_to_back(n, i);
           break;
-        default: {
-          std::uint64_t w = n.weight(i);
-          probation_.unlink(n, i, w);
-          protected_.push_back(n, i, protected_q, w);
+        default:
+          probation_.move_to(n, i, protected_, protected_q);
           demote_protected(n);
-        }
       }
       if (hits_ + misses_ >= sample_size()) climb(n);
     }
@@ -174,9 +165,7 @@ struct w_tinylfu {
       std::uint32_t candidate = detail::nil_node;
       while (window_.weight() > window_max_ && !window_.empty()) {
         std::uint32_t c = window_.front();
-        std::uint64_t w = n.weight(c);
-        window_.unlink(n, c, w);
-        probation_.push_back(n, c, probation_q, w);
+        window_.move_to(n, c, probation_, probation_q);
         if (candidate == detail::nil_node) candidate = c;
       }
       while (weight() > limit) {
@@ -246,12 +235,8 @@ struct w_tinylfu {
     }
 
     void demote_protected(Nodes& n) {
-      while (protected_.weight() > protected_max_ && !protected_.empty()) {
-        std::uint32_t d = protected_.front();
-        std::uint64_t w = n.weight(d);
-        protected_.unlink(n, d, w);
-        probation_.push_back(n, d, probation_q, w);
-      }
+      while (protected_.weight() > protected_max_ && !protected_.empty())
+        protected_.move_to(n, protected_.front(), probation_, probation_q);
     }
 
     void climb(Nodes& n) {
@@ -284,10 +269,8 @@ struct w_tinylfu {
       demote_protected(n);
       while (window_.weight() < window_max_ && !probation_.empty()) {
         std::uint32_t i = probation_.front();
-        std::uint64_t w = n.weight(i);
-        if (window_.weight() + w > window_max_) break;
-        probation_.unlink(n, i, w);
-        window_.push_back(n, i, window_q, w);
+        if (window_.weight() + n.weight(i) > window_max_) break;
+        probation_.move_to(n, i, window_, window_q);
       }
     }
 
@@ -297,12 +280,8 @@ struct w_tinylfu {
       quota = std::min(quota, window_max_ - floor);
       window_max_ -= quota;
       protected_max_ += quota;
-      while (window_.weight() > window_max_ && !window_.empty()) {
-        std::uint32_t i = window_.front();
-        std::uint64_t w = n.weight(i);
-        window_.unlink(n, i, w);
-        probation_.push_back(n, i, probation_q, w);
-      }
+      while (window_.weight() > window_max_ && !window_.empty())
+        window_.move_to(n, window_.front(), probation_, probation_q);
     }
 
     detail::node_list window_;

@@ -82,6 +82,14 @@ class node_list {
     push_back(n, i, q, w);
   }
 
+  /// Moves node i from this list to the back of `to`, as a member of `queue`.
+  template <class Nodes>
+  void move_to(Nodes& n, std::uint32_t i, node_list& to, std::uint8_t queue) noexcept {
+    std::uint64_t w = n.weight(i);
+    unlink(n, i, w);
+    to.push_back(n, i, queue, w);
+  }
+
   void reweigh(std::uint64_t old_weight, std::uint64_t new_weight) noexcept {
     weight_ = weight_ - old_weight + new_weight;
   }
