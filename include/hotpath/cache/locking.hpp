@@ -3,22 +3,23 @@
 //   hotpath::cache<K, V, hotpath::locking::none> c({.capacity = 100});   // one thread only
 //
 // - locking::sharded (default): the cache is split by key hash into `options.shards` shards (a
-//   power of two; 0 picks one from the CPU count and the capacity), each with its own mutex and
+//   power of two; 0 picks one from the CPU count and the capacity), each with its own lock and
 //   its own share of the capacity. Eviction order is exact within a shard.
 // - locking::none: one shard, no lock: for single-threaded use (and exact order cache-wide).
 #pragma once
 
 #include <concepts>
-#include <mutex>
 
+#include "hotpath/cache/detail/spin_mutex.hpp"
 #include "hotpath/config.hpp"
 
 namespace hotpath::inline HOTPATH_ABI {
 namespace locking {
 
-/// A mutex per shard.
+/// A lock per shard (a spinning one: shard critical sections are far shorter than a futex
+/// sleep and wake-up, which std::mutex paid under contention).
 struct sharded {
-  using mutex = std::mutex;
+  using mutex = detail::spin_mutex;
   static constexpr bool concurrent = true;
 };
 
