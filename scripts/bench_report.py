@@ -69,6 +69,8 @@ def load(results_dir):
                 workload, collections.OrderedDict())[impl] = {
                     "time_ns": e["real_time"] * unit,
                     "items_per_second": e.get("items_per_second"),
+                    # memory benchmarks report a size, not a time
+                    "bytes_per_entry": e.get("bytes_per_entry"),
             }
     return modules, context or {}
 
@@ -84,7 +86,10 @@ def load_targets(targets_dir, module):
 
 
 def ratio(hot, peer):
-    """peer time / hotpath time, from throughput when both count items."""
+    """peer time / hotpath time, from throughput when both count items (or peer bytes /
+    hotpath bytes for memory benchmarks)."""
+    if hot.get("bytes_per_entry") and peer.get("bytes_per_entry"):
+        return peer["bytes_per_entry"] / hot["bytes_per_entry"]
     if hot.get("items_per_second") and peer.get("items_per_second"):
         return hot["items_per_second"] / peer["items_per_second"]
     if hot["time_ns"] <= 0:
@@ -93,6 +98,8 @@ def ratio(hot, peer):
 
 
 def fmt_result(r):
+    if r.get("bytes_per_entry"):
+        return f"{r['bytes_per_entry']:.1f} B/entry"
     ips = r.get("items_per_second")
     if ips:
         for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
