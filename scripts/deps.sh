@@ -6,7 +6,7 @@ set -euo pipefail
 
 hotpath_pkgs_core=(g++ clang cmake ninja-build pkg-config libboost1.81-dev libconcurrentqueue-dev
   zlib1g-dev libbz2-dev liblzma-dev)
-hotpath_pkgs_test=(libgtest-dev libbenchmark-dev libtbb-dev curl)
+hotpath_pkgs_test=(libgtest-dev libbenchmark-dev libtbb-dev libcuckoo-dev curl)
 hotpath_pkgs_bench=(libbenchmark-dev libtbb-dev libcuckoo-dev gnuplot-nox python3)
 
 hotpath_root() { cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd; }
