@@ -1,0 +1,162 @@
+// hotpath/stream/bzip2.hpp: the bzip2 codec, concatenated streams, through libbz2.
+//
+// Streams follow one another until the input ends (what `cat a.bz2 b.bz2` and `pbzip2` make).
+// Bytes after the last stream that do not start a new one ("BZh1".."BZh9") are trailing data,
+// an error unless `codec_options::trailing` says `ignore`. libbz2 checks each block's CRC as the
+// block is emitted, so a CRC error comes after some of that block's data went out (`unverified()`).
+//
+//   hotpath::stream::line_reader<hotpath::stream::file_source, hotpath::stream::bzip2> r(...);
+#pragma once
+
+#include <bzlib.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "hotpath/stream/codec.hpp"
+#include "hotpath/stream/format_error.hpp"
+
+namespace hotpath::inline HOTPATH_ABI::stream {
+
+/// The bzip2 codec; see the header comment.
+class bzip2 {
+ public:
+  explicit bzip2(const codec_options& opts = {}) : trailing_(opts.trailing) {}
+  bzip2(const bzip2&) = delete;
+  bzip2& operator=(const bzip2&) = delete;
+  ~bzip2() { end(); }
+
+  decode_step decode(std::string_view in, std::span<char> out, bool /*last*/) {
+    std::size_t i = 0;
+    std::size_t made = 0;
+    while (true) {
+      if (state_ == state::ignoring) {
+        i = in.size();
+        break;
+      }
+      if (state_ == state::magic) {
+        if (i == in.size()) break;
+        magic_byte(static_cast<unsigned char>(in[i]), consumed_ + i);
+        ++i;
+        continue;
+      }
+      // state::body
+      if (made == out.size()) break;
+      bz_.next_in = const_cast<char*>(in.data() + i);
+      bz_.avail_in = clamp(in.size() - i);
+      bz_.next_out = out.data() + made;
+      bz_.avail_out = clamp(out.size() - made);
+      int rc = BZ2_bzDecompress(&bz_);
+      std::size_t used = in.size() - i - bz_.avail_in;
+      std::size_t produced = out.size() - made - bz_.avail_out;
+      i += used;
+      made += produced;
+      stream_bytes_ += produced;
+      if (rc == BZ_STREAM_END) {
+        end();
+        ++streams_;
+        state_ = state::magic;
+        have_ = 0;
+        continue;
+      }
+      if (rc != BZ_OK) fail_code(rc, consumed_ + i, stream_bytes_ > produced);
+      if (used == 0 && produced == 0) break;
+    }
+    consumed_ += i;
+    return {i, made};
+  }
+
+  void finish() {
+    if (state_ == state::ignoring) return;
+    if (state_ == state::magic && have_ == 0) {
+      if (streams_ > 0) return;
+      detail::throw_format("bzip2", "empty input, no bzip2 stream", consumed_);
+    }
+    if (state_ == state::magic) {
+      if (streams_ > 0 && trailing_ == trailing_data::ignore) return;
+      detail::throw_format("bzip2",
+                           streams_ > 0 ? "trailing data after the last bzip2 stream"
+                                        : "truncated input: it ends inside the stream header",
+                           stream_start_);
+    }
+    detail::throw_format("bzip2", "truncated input: it ends inside a stream", consumed_,
+                         stream_bytes_ > 0);
+  }
+
+  [[nodiscard]] std::string_view name() const noexcept { return "bzip2"; }
+  [[nodiscard]] bool passthrough() const noexcept { return false; }
+  /// Complete streams decoded so far.
+  [[nodiscard]] std::uint64_t streams() const noexcept { return streams_; }
+
+ private:
+  enum class state : unsigned char { magic, body, ignoring };
+
+  void magic_byte(unsigned char b, std::uint64_t at) {
+    if (have_ == 0) stream_start_ = at;
+    static constexpr unsigned char want[3] = {'B', 'Z', 'h'};
+    bool ok = have_ < 3 ? b == want[have_] : (b >= '1' && b <= '9');
+    if (!ok) {
+      if (streams_ == 0)
+        detail::throw_format("bzip2", "not bzip2 data (bad magic bytes)", stream_start_);
+      if (trailing_ == trailing_data::ignore) {
+        state_ = state::ignoring;
+        return;
+      }
+      detail::throw_format("bzip2", "trailing data after the last bzip2 stream", stream_start_);
+    }
+    magic_[have_++] = static_cast<char>(b);
+    if (have_ < 4) return;
+    // A new stream: give libbz2 the header bytes it would have read itself.
+    bz_ = {};
+    if (BZ2_bzDecompressInit(&bz_, 0, 0) != BZ_OK) throw std::bad_alloc();
+    live_ = true;
+    stream_bytes_ = 0;
+    bz_.next_in = magic_;
+    bz_.avail_in = 4;
+    char sink[1];
+    bz_.next_out = sink;
+    bz_.avail_out = 0;
+    int rc = BZ2_bzDecompress(&bz_);
+    if (rc != BZ_OK) fail_code(rc, at, false);
+    state_ = state::body;
+  }
+
+  [[noreturn]] static void fail_code(int rc, std::uint64_t at, bool unverified) {
+    switch (rc) {
+      case BZ_DATA_ERROR:
+        detail::throw_format("bzip2", "corrupt data or block CRC mismatch", at, unverified);
+      case BZ_DATA_ERROR_MAGIC:
+        detail::throw_format("bzip2", "bad stream magic", at, unverified);
+      case BZ_MEM_ERROR:
+        throw std::bad_alloc();
+      default:
+        detail::throw_format("bzip2", detail::concat("libbz2 error ", rc), at, unverified);
+    }
+  }
+  static unsigned clamp(std::size_t n) noexcept {
+    return n > 0x40000000u ? 0x40000000u : static_cast<unsigned>(n);
+  }
+  void end() noexcept {
+    if (live_) BZ2_bzDecompressEnd(&bz_);
+    live_ = false;
+  }
+
+  bz_stream bz_{};
+  bool live_ = false;
+  trailing_data trailing_;
+  state state_ = state::magic;
+  char magic_[4] = {};
+  unsigned have_ = 0;
+  std::uint64_t stream_start_ = 0;
+  std::uint64_t stream_bytes_ = 0;
+  std::uint64_t streams_ = 0;
+  std::uint64_t consumed_ = 0;
+};
+
+static_assert(codec<bzip2>);
+
+}  // namespace hotpath::inline HOTPATH_ABI::stream
