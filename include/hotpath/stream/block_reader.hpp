@@ -76,7 +76,18 @@ class block_reader {
       }
       decode_step s = codec_.decode(in_, {buf_.get(), opts_.buffer_bytes}, eof_);
       in_.remove_prefix(s.in_used);
-      if (s.out_made != 0) return deliver({buf_.get(), s.out_made});
+      if (s.out_made != 0) {
+        // Fill the block from the input at hand (a member or stream boundary stops a codec
+        // early), but do not wait for more input: a pipe's reader gets what is decodable.
+        std::size_t made = s.out_made;
+        while (made < opts_.buffer_bytes && !in_.empty()) {
+          s = codec_.decode(in_, {buf_.get() + made, opts_.buffer_bytes - made}, eof_);
+          in_.remove_prefix(s.in_used);
+          made += s.out_made;
+          if (s.in_used == 0 && s.out_made == 0) break;
+        }
+        return deliver({buf_.get(), made});
+      }
       if (s.in_used == 0 && eof_) {
         if (!finished_) {
           codec_.finish();

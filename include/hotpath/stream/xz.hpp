@@ -53,6 +53,9 @@ class xz {
         continue;
       }
       if (made == out.size()) break;
+      // liblzma reports two calls in a row without progress as an error, so it is called
+      // without input only to flush output it still holds, or to finish.
+      if (i == in.size() && !last && !out_was_full_) break;
       z_.next_in = reinterpret_cast<const std::uint8_t*>(in.data() + i);
       z_.avail_in = in.size() - i;
       z_.next_out = reinterpret_cast<std::uint8_t*>(out.data() + made);
@@ -63,6 +66,7 @@ class xz {
       i += used;
       made += produced;
       stream_bytes_ += produced;
+      out_was_full_ = z_.avail_out == 0;
       if (rc == LZMA_STREAM_END) {
         end();
         ++streams_;
@@ -192,6 +196,7 @@ class xz {
 
   lzma_stream z_ = LZMA_STREAM_INIT;
   bool live_ = false;
+  bool out_was_full_ = false;
   trailing_data trailing_;
   unsigned threads_;
   std::uint64_t memlimit_;
