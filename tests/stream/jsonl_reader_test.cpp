@@ -1,0 +1,90 @@
+#include "hotpath/stream/jsonl_reader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "stream_test_util.hpp"
+
+namespace hs = hotpath::stream;
+
+namespace {
+
+std::vector<std::int64_t> ids(std::string_view raw, std::size_t block = 0,
+                              hs::bad_lines bad = hs::bad_lines::error,
+                              std::vector<std::uint64_t>* bad_lines_seen = nullptr) {
+  hs::jsonl_reader<hs::memory_source> r(
+      hs::memory_source(raw, block),
+      {.bad = bad, .on_bad_line = [&](std::uint64_t line, std::string_view) {
+         if (bad_lines_seen) bad_lines_seen->push_back(line);
+       }});
+  std::vector<std::int64_t> out;
+  while (auto doc = r.next())
+    out.push_back(int64_t((*doc)["id"]));
+  return out;
+}
+
+TEST(JsonlReader, ReadsOneDocumentPerLineSkippingBomAndBlankLines) {
+  std::string raw = "\xEF\xBB\xBF{\"id\":1}\n\n   \n{\"id\":2,\"s\":\"x\\ny\"}\r\n{\"id\":3}";
+  for (std::size_t block : {std::size_t{0}, std::size_t{3}, std::size_t{5}})
+    EXPECT_EQ(ids(raw, block), (std::vector<std::int64_t>{1, 2, 3})) << block;
+}
+
+TEST(JsonlReader, ABadLineIsAnErrorAfterTheGoodLinesBeforeIt) {
+  for (std::string bad : {std::string("not json"), std::string("{\"id\":4"),
+                          std::string("{\"id\":5} {\"id\":6}"), std::string("{\"id\":\"\xff\"}")}) {
+    std::string raw = "{\"id\":1}\n{\"id\":2}\n" + bad + "\n{\"id\":9}\n";
+    hs::jsonl_reader<hs::memory_source> r{hs::memory_source(raw)};
+    std::vector<std::int64_t> got;
+    try {
+      while (auto doc = r.next())
+        got.push_back(int64_t((*doc)["id"]));
+      ADD_FAILURE() << bad;
+    } catch (const hs::format_error& e) {
+      EXPECT_EQ(e.layer(), "jsonl");
+      EXPECT_EQ(e.line(), 3u) << bad;
+      EXPECT_NE(e.problem().find("invalid JSON document"), std::string::npos);
+    }
+    EXPECT_EQ(got, (std::vector<std::int64_t>{1, 2}));
+  }
+}
+
+TEST(JsonlReader, ATruncatedLastRecordIsAnError) {
+  std::string raw = "{\"id\":1}\n{\"id\":2,\"tail\":[1,2";
+  hs::jsonl_reader<hs::memory_source> r{hs::memory_source(raw)};
+  EXPECT_TRUE(r.next());
+  try {
+    (void)r.next();
+    ADD_FAILURE();
+  } catch (const hs::format_error& e) {
+    EXPECT_EQ(e.line(), 2u);
+  }
+}
+
+TEST(JsonlReader, SkipPolicyCountsAndReportsBadLines) {
+  std::string raw = "{\"id\":1}\ngarbage\n{\"id\":2}\n{\"id\":\n{\"id\":3}\n";
+  std::vector<std::uint64_t> seen;
+  EXPECT_EQ(ids(raw, 0, hs::bad_lines::skip, &seen), (std::vector<std::int64_t>{1, 2, 3}));
+  EXPECT_EQ(seen, (std::vector<std::uint64_t>{2, 4}));
+  hs::jsonl_reader<hs::memory_source> r(hs::memory_source(raw), {.bad = hs::bad_lines::skip});
+  while (r.next()) {
+  }
+  EXPECT_EQ(r.documents(), 3u);
+  EXPECT_EQ(r.skipped(), 2u);
+}
+
+TEST(JsonlReader, ReadsCompressedInputAndLongDocuments) {
+  hotpath_test::temp_dir dir;
+  std::string raw;
+  for (int i = 0; i < 5000; ++i)
+    raw += "{\"id\":" + std::to_string(i) + ",\"pad\":\"" +
+           std::string(static_cast<std::size_t>(i % 300), 'p') + "\"}\n";
+  std::string xz = hotpath_test::compress_with(dir, raw, "xz");
+  auto got = ids(xz, 777);
+  ASSERT_EQ(got.size(), 5000u);
+  for (int i = 0; i < 5000; ++i)
+    ASSERT_EQ(got[static_cast<std::size_t>(i)], i);
+}
+
+}  // namespace
