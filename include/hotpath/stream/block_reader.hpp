@@ -25,6 +25,7 @@
 #include "hotpath/core/error.hpp"
 #include "hotpath/stream/auto_detect.hpp"
 #include "hotpath/stream/codec.hpp"
+#include "hotpath/stream/detail/aligned_buffer.hpp"
 #include "hotpath/stream/format_error.hpp"
 #include "hotpath/stream/progress.hpp"
 #include "hotpath/stream/source.hpp"
@@ -60,7 +61,7 @@ class block_reader {
         last_report_(start_) {
     if (opts_.buffer_bytes == 0)
       detail::throw_error("hotpath::stream block_reader: buffer_bytes is 0");
-    buf_ = std::make_unique_for_overwrite<char[]>(opts_.buffer_bytes);
+    buf_ = detail::make_aligned_buffer(opts_.buffer_bytes);
   }
 
   /// The next decoded block; empty once the input is over (and checked complete).
@@ -147,7 +148,7 @@ class block_reader {
   Clock clock_;
   typename Clock::time_point start_;
   typename Clock::time_point last_report_;
-  std::unique_ptr<char[]> buf_;
+  detail::aligned_buffer buf_;
   std::string_view in_;
   bool eof_ = false;
   bool finished_ = false;

@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "hotpath/core/error.hpp"
+#include "hotpath/stream/detail/aligned_buffer.hpp"
 #include "hotpath/stream/source.hpp"
 
 namespace hotpath::inline HOTPATH_ABI::stream {
@@ -41,7 +42,7 @@ class fd_source {
     if (fd < 0) detail::throw_error("hotpath::stream fd_source: invalid descriptor ", fd);
     if (opts.buffer_bytes == 0) detail::throw_error("hotpath::stream fd_source: buffer_bytes is 0");
     cap_ = opts.buffer_bytes;
-    buf_ = std::make_unique_for_overwrite<char[]>(cap_);
+    buf_ = detail::make_aligned_buffer(cap_);
     struct stat st {};
     if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) {
       off_t here = ::lseek(fd_, 0, SEEK_CUR);
@@ -108,7 +109,7 @@ class fd_source {
   int fd_;
   bool owns_;
   std::string name_;
-  std::unique_ptr<char[]> buf_;
+  detail::aligned_buffer buf_;
   std::size_t cap_ = 0;
   std::optional<std::uint64_t> size_;
   std::uint64_t consumed_ = 0;

@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "hotpath/stream/block_reader.hpp"
+#include "hotpath/stream/detail/newline_scanner.hpp"
 
 namespace hotpath::inline HOTPATH_ABI::stream {
 
@@ -49,9 +50,9 @@ class line_reader {
       if (pos_ < block_.size()) {
         const char* b = block_.data() + pos_;
         std::size_t n = block_.size() - pos_;
-        const auto* nl = static_cast<const char*>(std::memchr(b, '\n', n));
-        if (nl != nullptr) {
-          auto len = static_cast<std::size_t>(nl - b);
+        std::size_t at = scan_.next();
+        if (at != detail::newline_scanner::npos) {
+          std::size_t len = at - pos_;
           pos_ += len + 1;
           ++line_;
           if (!spanning) {
@@ -122,6 +123,7 @@ class line_reader {
       throw e.with_line(line_ + 1);
     }
     pos_ = 0;
+    scan_.reset(block_);
     return !block_.empty();
   }
 
@@ -136,6 +138,7 @@ class line_reader {
   std::size_t max_line_;
   std::string_view block_;
   std::size_t pos_ = 0;
+  detail::newline_scanner scan_;
   std::string carry_;
   std::uint64_t line_ = 0;
 };
