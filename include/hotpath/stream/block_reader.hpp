@@ -60,7 +60,7 @@ class block_reader {
         start_(clock_.now()),
         last_report_(start_) {
     if (opts_.buffer_bytes == 0)
-      detail::throw_error("hotpath::stream block_reader: buffer_bytes is 0");
+      hotpath::detail::throw_error("hotpath::stream block_reader: buffer_bytes is 0");
     buf_ = detail::make_aligned_buffer(opts_.buffer_bytes);
   }
 
@@ -116,10 +116,10 @@ class block_reader {
   std::string_view deliver(std::string_view b) {
     produced_ += b.size();
     if (opts_.max_decoded_bytes != 0 && produced_ > opts_.max_decoded_bytes)
-      detail::throw_format(
-          codec_.name(),
-          detail::concat("decoded size exceeds max_decoded_bytes (", opts_.max_decoded_bytes, ")"),
-          consumed());
+      detail::throw_format(codec_.name(),
+                           hotpath::detail::concat("decoded size exceeds max_decoded_bytes (",
+                                                   opts_.max_decoded_bytes, ")"),
+                           consumed());
     if (opts_.on_progress) report(false);
     return b;
   }

@@ -134,7 +134,7 @@ class bzip2 {
       case BZ_MEM_ERROR:
         throw std::bad_alloc();
       default:
-        detail::throw_format("bzip2", detail::concat("libbz2 error ", rc), at, unverified);
+        detail::throw_format("bzip2", hotpath::detail::concat("libbz2 error ", rc), at, unverified);
     }
   }
   static unsigned clamp(std::size_t n) noexcept {

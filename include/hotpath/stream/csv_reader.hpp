@@ -63,7 +63,8 @@ class csv_row {
         }
       }
     }
-    detail::throw_error("hotpath::stream csv_row: no column '", name, "' in row at line ", line_);
+    hotpath::detail::throw_error("hotpath::stream csv_row: no column '", name, "' in row at line ",
+                                 line_);
   }
   /// The 1-based line where the row begins.
   [[nodiscard]] std::uint64_t line() const noexcept { return line_; }
@@ -100,7 +101,7 @@ class csv_reader {
         ragged_(opts.ragged),
         max_record_(opts.max_record_bytes) {
     if (delim_ == quote_ || delim_ == '\n' || delim_ == '\r' || quote_ == '\n' || quote_ == '\r')
-      detail::throw_error(
+      hotpath::detail::throw_error(
           "hotpath::stream csv_reader: delimiter and quote must differ and not "
           "be line breaks");
     special_[static_cast<unsigned char>(delim_)] = true;
@@ -354,15 +355,17 @@ class csv_reader {
     if (expected_ == 0) {
       expected_ = views_.size();
     } else if (views_.size() != expected_ && ragged_ == ragged_rows::error) {
-      throw format_error("csv",
-                         detail::concat("row has ", views_.size(), " fields, expected ", expected_),
-                         in_.consumed(), row_line_, false);
+      throw format_error(
+          "csv",
+          hotpath::detail::concat("row has ", views_.size(), " fields, expected ", expected_),
+          in_.consumed(), row_line_, false);
     }
   }
 
   [[noreturn]] HOTPATH_COLD void unterminated(std::uint64_t field_line) const {
     throw format_error(
-        "csv", detail::concat("unterminated quoted field (opened on line ", field_line, ")"),
+        "csv",
+        hotpath::detail::concat("unterminated quoted field (opened on line ", field_line, ")"),
         in_.consumed(), field_line, false);
   }
   [[noreturn]] HOTPATH_COLD void bad_after_quote() const {
@@ -370,9 +373,9 @@ class csv_reader {
                        line_ + 1, false);
   }
   [[noreturn]] HOTPATH_COLD void too_long() const {
-    throw format_error("csv",
-                       detail::concat("row longer than max_record_bytes (", max_record_, ")"),
-                       in_.consumed(), row_line_, false);
+    throw format_error(
+        "csv", hotpath::detail::concat("row longer than max_record_bytes (", max_record_, ")"),
+        in_.consumed(), row_line_, false);
   }
 
   block_reader<Source, Codec, Clock> in_;

@@ -39,8 +39,9 @@ class fd_source {
   explicit fd_source(int fd) : fd_source(fd, options{}) {}
   fd_source(int fd, options opts, std::string name = "fd")
       : fd_(fd), owns_(opts.owns_fd), name_(std::move(name)) {
-    if (fd < 0) detail::throw_error("hotpath::stream fd_source: invalid descriptor ", fd);
-    if (opts.buffer_bytes == 0) detail::throw_error("hotpath::stream fd_source: buffer_bytes is 0");
+    if (fd < 0) hotpath::detail::throw_error("hotpath::stream fd_source: invalid descriptor ", fd);
+    if (opts.buffer_bytes == 0)
+      hotpath::detail::throw_error("hotpath::stream fd_source: buffer_bytes is 0");
     cap_ = opts.buffer_bytes;
     buf_ = detail::make_aligned_buffer(cap_);
     struct stat st {};

@@ -51,9 +51,9 @@ class format_error : public hotpath::error {
  private:
   static std::string describe(std::string_view layer, std::string_view problem,
                               std::uint64_t offset, std::uint64_t line, bool unverified) {
-    std::string msg =
-        detail::concat("hotpath::stream ", layer, ": ", problem, " at input byte offset ", offset);
-    if (line != no_line) msg += detail::concat(", line ", line);
+    std::string msg = hotpath::detail::concat("hotpath::stream ", layer, ": ", problem,
+                                              " at input byte offset ", offset);
+    if (line != no_line) msg += hotpath::detail::concat(", line ", line);
     if (unverified) msg += " (records decoded from this unverified block were already delivered)";
     return msg;
   }

@@ -275,13 +275,15 @@ class basic_gzip {
       case state::cm:
         if (b != 8)
           fail_at(at,
-                  detail::concat("unsupported compression method ", int{b}, " (only 8, deflate)"),
+                  hotpath::detail::concat("unsupported compression method ", int{b},
+                                          " (only 8, deflate)"),
                   false);
         state_ = state::flg;
         return;
       case state::flg:
         if ((b & 0xe0) != 0)
-          fail_at(at, detail::concat("reserved header flag bits set (flags 0x", hex(b), ")"),
+          fail_at(at,
+                  hotpath::detail::concat("reserved header flag bits set (flags 0x", hex(b), ")"),
                   false);
         flags_ = b;
         state_ = state::mtime;
@@ -318,8 +320,8 @@ class basic_gzip {
         if (++field_ == 2) {
           if (stored_hcrc_ != (header_crc_ & 0xffff))
             fail_at(at - 1,
-                    detail::concat("header CRC16 mismatch (stored 0x", hex(stored_hcrc_),
-                                   ", computed 0x", hex(header_crc_ & 0xffff), ")"),
+                    hotpath::detail::concat("header CRC16 mismatch (stored 0x", hex(stored_hcrc_),
+                                            ", computed 0x", hex(header_crc_ & 0xffff), ")"),
                     false);
           start_body();
         }
@@ -390,13 +392,13 @@ class basic_gzip {
     std::uint32_t crc = le32(0), isize = le32(4);
     if (crc != inflater_.crc())
       fail_at(trailer_start_,
-              detail::concat("CRC32 mismatch (stored 0x", hex(crc), ", computed 0x",
-                             hex(inflater_.crc()), ")"),
+              hotpath::detail::concat("CRC32 mismatch (stored 0x", hex(crc), ", computed 0x",
+                                      hex(inflater_.crc()), ")"),
               delivered());
     if (isize != static_cast<std::uint32_t>(member_bytes_))
       fail_at(trailer_start_ + 4,
-              detail::concat("ISIZE mismatch (stored ", isize, ", decoded ",
-                             static_cast<std::uint32_t>(member_bytes_), " mod 2^32)"),
+              hotpath::detail::concat("ISIZE mismatch (stored ", isize, ", decoded ",
+                                      static_cast<std::uint32_t>(member_bytes_), " mod 2^32)"),
               delivered());
     ++members_;
     state_ = state::id1;

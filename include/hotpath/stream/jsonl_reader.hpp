@@ -73,7 +73,7 @@ class jsonl_reader {
       }
       const char* why = simdjson::error_message(res.error());
       if (bad_ == bad_lines::error)
-        throw format_error("jsonl", detail::concat("invalid JSON document: ", why),
+        throw format_error("jsonl", hotpath::detail::concat("invalid JSON document: ", why),
                            lines_.input().consumed(), lines_.line_number(), false);
       ++skipped_;
       if (on_bad_) on_bad_(lines_.line_number(), why);

@@ -129,8 +129,8 @@ class line_reader {
 
   [[noreturn]] HOTPATH_COLD void too_long(std::size_t len, std::uint64_t line) const {
     throw format_error("line",
-                       detail::concat("line longer than max_line_bytes (", max_line_, "; at least ",
-                                      len, " bytes)"),
+                       hotpath::detail::concat("line longer than max_line_bytes (", max_line_,
+                                               "; at least ", len, " bytes)"),
                        in_.consumed(), line, false);
   }
 

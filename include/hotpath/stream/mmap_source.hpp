@@ -40,7 +40,7 @@ class mmap_source {
   mmap_source(const std::string& path, options opts) : opts_(opts) {
     static const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
     if (opts_.block_bytes == 0)
-      detail::throw_error("hotpath::stream mmap_source: block_bytes is 0");
+      hotpath::detail::throw_error("hotpath::stream mmap_source: block_bytes is 0");
     opts_.block_bytes = (opts_.block_bytes + page - 1) / page * page;
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)

@@ -185,8 +185,8 @@ class xz {
       case LZMA_BUF_ERROR:
         detail::throw_format("xz", "truncated input", at, unverified);
       default:
-        detail::throw_format("xz", detail::concat("liblzma error ", static_cast<int>(rc)), at,
-                             unverified);
+        detail::throw_format("xz", hotpath::detail::concat("liblzma error ", static_cast<int>(rc)),
+                             at, unverified);
     }
   }
   void end() noexcept {
