@@ -32,6 +32,7 @@ struct args {
   unsigned xz_threads = 1, threads = 1;
   std::size_t mb = 64;
   std::size_t buffer_kb = 1024;
+  std::size_t decode_kb = 256;
 };
 
 [[noreturn]] void usage() {
@@ -64,6 +65,8 @@ args parse(int argc, char** argv) {
       a.mb = std::stoul(value());
     else if (s == "--buffer-kb")
       a.buffer_kb = std::stoul(value());
+    else if (s == "--decode-kb")
+      a.decode_kb = std::stoul(value());
     else if (s == "--out")
       a.out = value();
     else if (!s.starts_with("--"))
@@ -75,7 +78,7 @@ args parse(int argc, char** argv) {
 }
 
 hs::input_options input(const args& a) {
-  return {.codec = {.xz_threads = a.xz_threads}};
+  return {.codec = {.xz_threads = a.xz_threads}, .buffer_bytes = a.decode_kb << 10};
 }
 
 int gen(const args& a) {

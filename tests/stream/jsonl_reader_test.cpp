@@ -87,4 +87,56 @@ TEST(JsonlReader, ReadsCompressedInputAndLongDocuments) {
     ASSERT_EQ(got[static_cast<std::size_t>(i)], i);
 }
 
+// Big inputs go through parse_many in batches; a bad line deep inside one sends that batch
+// line by line, and the following batches go back to parse_many with the right line numbers.
+TEST(JsonlReader, BadLinesDeepInLargeInputsKeepExactLineNumbers) {
+  std::string raw;
+  std::vector<std::uint64_t> bad_at;
+  std::vector<std::int64_t> want;
+  for (int i = 1; i <= 200000; ++i) {
+    if (i % 50000 == 7) {
+      raw += "{\"id\": broken}\n";
+      bad_at.push_back(static_cast<std::uint64_t>(i));
+    } else if (i % 70000 == 3) {
+      raw += "{\"id\":1} {\"id\":2}\n";  // two documents on one line
+      bad_at.push_back(static_cast<std::uint64_t>(i));
+    } else if (i % 90000 == 5) {
+      raw += "{\"id\":\n";  // a document split over two lines: both are bad
+      raw += "5}\n";
+      bad_at.push_back(static_cast<std::uint64_t>(i));
+      bad_at.push_back(static_cast<std::uint64_t>(++i));
+    } else if (i % 1000 == 0) {
+      raw += "  \n";
+    } else {
+      raw += "{\"id\":" + std::to_string(i) + ",\"pad\":\"" +
+             std::string(static_cast<std::size_t>(i % 97), 'x') + "\"}\n";
+      want.push_back(i);
+    }
+  }
+  for (std::size_t block : {std::size_t{0}, std::size_t{100000}}) {
+    std::vector<std::uint64_t> seen;
+    hs::jsonl_reader<hs::memory_source> r(
+        hs::memory_source(raw, block),
+        {.bad = hs::bad_lines::skip,
+         .on_bad_line = [&](std::uint64_t line, std::string_view) { seen.push_back(line); }});
+    std::vector<std::int64_t> got;
+    while (auto doc = r.next()) {
+      got.push_back(int64_t((*doc)["id"]));
+      ASSERT_EQ(r.line_number(), static_cast<std::uint64_t>(got.back())) << block;
+    }
+    EXPECT_EQ(got, want) << block;
+    EXPECT_EQ(seen, bad_at) << block;
+  }
+  hs::jsonl_reader<hs::memory_source> strict{hs::memory_source(raw)};
+  std::size_t n = 0;
+  try {
+    while (strict.next())
+      ++n;
+    ADD_FAILURE();
+  } catch (const hs::format_error& e) {
+    EXPECT_EQ(e.line(), bad_at.front());
+  }
+  EXPECT_EQ(n, bad_at.front() - 1 - (bad_at.front() - 1) / 1000);
+}
+
 }  // namespace
