@@ -32,6 +32,14 @@ if [ -z "$filter" ] || [[ "hit_ratio_cache" == *"$filter"* ]]; then
   build/release/bench/hit_ratio_cache --out "$results/cache_hit_ratio_section.md"
   ran=$((ran + 1))
 fi
+# The stream module against the command-line tools and Python (hyperfine; a generated corpus of
+# STREAM_BENCH_MIB MiB, 256 by default, cached in build/stream-corpus-*).
+if [ -z "$filter" ] || [[ "bench_stream_cli" == *"$filter"* ]]; then
+  echo "== bench_stream_cli"
+  benchmarks/stream/cli_bench.sh build/release/bench/hotpath_stream_tool \
+    "$results/bench_stream_cli.json" "${STREAM_BENCH_MIB:-256}"
+  ran=$((ran + 1))
+fi
 [ "$ran" -gt 0 ] || { echo "no benchmark binary matched" >&2; exit 1; }
 
 python3 "$here/bench_report.py" "$results" --compiler "hotpath built Release with $(c++ --version | head -1)"

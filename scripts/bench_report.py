@@ -71,6 +71,7 @@ def load(results_dir):
                     "items_per_second": e.get("items_per_second"),
                     # memory benchmarks report a size, not a time
                     "bytes_per_entry": e.get("bytes_per_entry"),
+                    "bytes_per_second": e.get("bytes_per_second"),
             }
     return modules, context or {}
 
@@ -107,10 +108,12 @@ def fmt_result(r):
                 return f"{ips / scale:.1f} {suffix}items/s"
         return f"{ips:.1f} items/s"
     t = r["time_ns"]
+    bps = r.get("bytes_per_second")
+    rate = f" ({bps / 1e6:.0f} MB/s)" if bps else ""
     for scale, suffix in ((1e9, "s"), (1e6, "ms"), (1e3, "us")):
         if t >= scale:
-            return f"{t / scale:.2f} {suffix}"
-    return f"{t:.1f} ns"
+            return f"{t / scale:.2f} {suffix}{rate}"
+    return f"{t:.1f} ns{rate}"
 
 
 def cpu_model():

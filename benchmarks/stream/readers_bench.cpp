@@ -1,6 +1,6 @@
 // In-process stream benchmarks: readers over data already in memory, peers in the same binary.
-//   jsonl_validate    hotpath jsonl_reader vs simdjson's parse_many (every document built)
-//   csv_parse         hotpath csv_reader (bytes/s; Python peers run in cli_bench.sh)
+//   jsonl_memory      hotpath jsonl_reader vs simdjson's parse_many (every document built)
+//   csv_memory        hotpath csv_reader (bytes/s; Python peers run in cli_bench.sh)
 //   lines_memory      hotpath line_reader vs a memchr loop written by hand
 //   gzip_inflate      hotpath gzip (ISA-L, zlib) vs zlib's inflate in gzip mode, as users call it
 #include <benchmark/benchmark.h>
@@ -56,7 +56,7 @@ void jsonl_validate_hotpath(benchmark::State& state) {
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * in.size()));
 }
-BENCHMARK(jsonl_validate_hotpath)->Name("jsonl_validate/hotpath")->Unit(benchmark::kMillisecond);
+BENCHMARK(jsonl_validate_hotpath)->Name("jsonl_memory/hotpath")->Unit(benchmark::kMillisecond);
 
 void jsonl_validate_simdjson(benchmark::State& state) {
   simdjson::padded_string in(corpus().jsonl);
@@ -74,7 +74,7 @@ void jsonl_validate_simdjson(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * in.size()));
 }
 BENCHMARK(jsonl_validate_simdjson)
-    ->Name("jsonl_validate/simdjson_parse_many")
+    ->Name("jsonl_memory/simdjson_parse_many")
     ->Unit(benchmark::kMillisecond);
 
 void csv_parse_hotpath(benchmark::State& state) {
@@ -88,7 +88,7 @@ void csv_parse_hotpath(benchmark::State& state) {
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * in.size()));
 }
-BENCHMARK(csv_parse_hotpath)->Name("csv_parse/hotpath")->Unit(benchmark::kMillisecond);
+BENCHMARK(csv_parse_hotpath)->Name("csv_memory/hotpath")->Unit(benchmark::kMillisecond);
 
 void lines_memory_hotpath(benchmark::State& state) {
   const std::string& in = corpus().csv;
