@@ -31,21 +31,24 @@ counts run(Source src, std::string_view mode, const hs::input_options& in) {
   counts c;
   if (mode == "csv") {
     hs::csv_reader<Source> r(std::move(src), {.input = in, .ragged = hs::ragged_rows::allow});
-    while (r.next()) ++c.records;
+    while (r.next())
+      ++c.records;
     c.raw = r.input().consumed();
     c.decoded = r.input().produced();
     c.codec = r.input().codec().name();
 #if defined(HOTPATH_STREAM_HAS_SIMDJSON)
   } else if (mode == "jsonl") {
     hs::jsonl_reader<Source> r(std::move(src), {.input = in});
-    while (r.next()) ++c.records;
+    while (r.next())
+      ++c.records;
     c.raw = r.input().consumed();
     c.decoded = r.input().produced();
     c.codec = r.input().codec().name();
 #endif
   } else {
     hs::line_reader<Source> r(std::move(src), {.input = in});
-    while (r.next()) ++c.records;
+    while (r.next())
+      ++c.records;
     c.raw = r.input().consumed();
     c.decoded = r.input().produced();
     c.codec = r.input().codec().name();

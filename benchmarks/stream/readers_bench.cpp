@@ -41,6 +41,10 @@ struct data {
   }
 };
 
+void set_bytes(benchmark::State& state, std::size_t per_iteration) {
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(per_iteration));
+}
+
 const data& corpus() {
   static const data d;
   return d;
@@ -54,7 +58,7 @@ void jsonl_validate_hotpath(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(r.documents());
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * in.size()));
+  set_bytes(state, in.size());
 }
 BENCHMARK(jsonl_validate_hotpath)->Name("jsonl_memory/hotpath")->Unit(benchmark::kMillisecond);
 
@@ -71,7 +75,7 @@ void jsonl_validate_simdjson(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(n);
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * in.size()));
+  set_bytes(state, in.size());
 }
 BENCHMARK(jsonl_validate_simdjson)
     ->Name("jsonl_memory/simdjson_parse_many")
@@ -86,7 +90,7 @@ void csv_parse_hotpath(benchmark::State& state) {
       fields += row->size();
     benchmark::DoNotOptimize(fields);
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * in.size()));
+  set_bytes(state, in.size());
 }
 BENCHMARK(csv_parse_hotpath)->Name("csv_memory/hotpath")->Unit(benchmark::kMillisecond);
 
@@ -99,7 +103,7 @@ void lines_memory_hotpath(benchmark::State& state) {
       n += l->size();
     benchmark::DoNotOptimize(n);
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * in.size()));
+  set_bytes(state, in.size());
 }
 BENCHMARK(lines_memory_hotpath)->Name("lines_memory/hotpath")->Unit(benchmark::kMillisecond);
 
@@ -118,7 +122,7 @@ void lines_memory_memchr(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(n);
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * in.size()));
+  set_bytes(state, in.size());
 }
 BENCHMARK(lines_memory_memchr)->Name("lines_memory/memchr_loop")->Unit(benchmark::kMillisecond);
 
@@ -132,7 +136,7 @@ void gzip_inflate(benchmark::State& state) {
       n += b.size();
     if (n != corpus().csv.size()) state.SkipWithError("size");
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * corpus().csv.size()));
+  set_bytes(state, corpus().csv.size());
 }
 BENCHMARK(gzip_inflate<hs::gzip>)->Name("gzip_inflate/hotpath")->Unit(benchmark::kMillisecond);
 BENCHMARK(gzip_inflate<hs::gzip_zlib>)
@@ -158,7 +162,7 @@ void gzip_inflate_zlib(benchmark::State& state) {
     inflateEnd(&z);
     if (rc != Z_STREAM_END || n != corpus().csv.size()) state.SkipWithError("zlib");
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * corpus().csv.size()));
+  set_bytes(state, corpus().csv.size());
 }
 BENCHMARK(gzip_inflate_zlib)->Name("gzip_inflate/zlib")->Unit(benchmark::kMillisecond);
 

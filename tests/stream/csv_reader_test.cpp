@@ -106,6 +106,14 @@ TEST(CsvReader, HeaderNamesColumnsAndHeaderOnlyInputHasNoRows) {
   EXPECT_FALSE(only.next());
 }
 
+TEST(CsvReader, OnlyBlankLinesWithAHeaderAreAnEmptyTableAndStayAtTheEnd) {
+  // Found by fuzz_csv_reader: reading on after the end looked past the input.
+  hs::csv_reader<hs::memory_source> r{hs::memory_source("\n\n\n")};
+  EXPECT_TRUE(r.header().empty());
+  EXPECT_FALSE(r.next());
+  EXPECT_FALSE(r.next());
+}
+
 TEST(CsvReader, SkipsABomAndBlankLines) {
   EXPECT_EQ(parse("\xEF\xBB\xBFx,y\n\n1,2\r\n\r\n"), (table{{"x", "y"}, {"1", "2"}}));
 }

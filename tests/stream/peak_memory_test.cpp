@@ -54,13 +54,15 @@ void write_gzip(const std::string& path) {
 
 void write_plain(const std::string& path) {
   std::string p = pattern(), block;
-  while (block.size() < (4 << 20)) block += p;
+  while (block.size() < (4 << 20))
+    block += p;
   std::FILE* f = std::fopen(path.c_str(), "wb");
   ASSERT_NE(f, nullptr);
   std::uint64_t n = 0;
   for (; n + block.size() <= decoded_bytes; n += block.size())
     ASSERT_EQ(std::fwrite(block.data(), 1, block.size(), f), block.size());
-  for (; n + p.size() <= decoded_bytes; n += p.size()) std::fwrite(p.data(), 1, p.size(), f);
+  for (; n + p.size() <= decoded_bytes; n += p.size())
+    std::fwrite(p.data(), 1, p.size(), f);
   std::fclose(f);
 }
 
@@ -95,7 +97,8 @@ TEST_F(PeakMemory, LineReaderOverHalfAGigabyteOfGzipStaysUnder64MiB) {
   long kib = peak_rss_kib([&] {
     hs::line_reader r(hs::file_source(dir.file("big.gz")));
     std::uint64_t n = 0;
-    while (r.next()) ++n;
+    while (r.next())
+      ++n;
     return n == want && r.input().produced() == decoded_bytes / pattern().size() * pattern().size();
   });
   ASSERT_GT(kib, 0) << "the child failed or counted wrong";
@@ -128,7 +131,8 @@ TEST_F(PeakMemory, MmapLineReaderReleasesWhatItReadAndStaysUnder64MiB) {
   long kib = peak_rss_kib([&] {
     hs::line_reader r(hs::mmap_source(dir.file("big.txt")));
     std::uint64_t n = 0;
-    while (r.next()) ++n;
+    while (r.next())
+      ++n;
     return n == want;
   });
   ASSERT_GT(kib, 0) << "the child failed or counted wrong";

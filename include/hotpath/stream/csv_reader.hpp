@@ -300,6 +300,7 @@ class csv_reader {
       f.begin -= delta;
       f.end -= delta;
     }
+    pos_ -= delta;  // pos_ is where the row began, row_start_: now 0
     row_start_ = 0;
     if (in_.done()) return false;
     std::string_view b;
