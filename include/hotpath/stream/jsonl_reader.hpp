@@ -73,7 +73,7 @@ class jsonl_reader {
           advance_ = false;
           ++it_;
         }
-        if (it_ != stream_.end()) {
+        if (it_ != stream_->end()) {
           if (auto doc = batch_doc()) return doc;
           mode_ = mode::by_line;  // fb_pos_ was set where the trouble starts
         } else {
@@ -175,11 +175,15 @@ class jsonl_reader {
     fb_pos_ = 0;
     fb_line_ = batch_first_line_;
     std::size_t batch_size = std::size_t{1} << 20;
-    if (parser_.parse_many(view_.data(), len_, batch_size).get(stream_) != simdjson::SUCCESS) {
+    // The last batch's stream may still run stage 1 ahead on simdjson's thread, which reads
+    // the stream object: destroying it joins that thread before a new stream takes its place.
+    stream_.reset();
+    stream_.emplace();
+    if (parser_.parse_many(view_.data(), len_, batch_size).get(*stream_) != simdjson::SUCCESS) {
       mode_ = mode::by_line;
       return;
     }
-    it_ = stream_.begin();
+    it_ = stream_->begin();
     advance_ = false;
     mode_ = mode::batch;
   }
@@ -262,7 +266,7 @@ class jsonl_reader {
   std::string_view view_;               // the batch: batch_, or a stretch of the block
   std::uint64_t batch_first_line_ = 0;  // lines before the batch
   simdjson::dom::parser parser_;
-  simdjson::dom::document_stream stream_;
+  std::optional<simdjson::dom::document_stream> stream_;
   simdjson::dom::document_stream::iterator it_;
   bool advance_ = false;
   mode mode_ = mode::need_batch;

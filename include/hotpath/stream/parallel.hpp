@@ -186,10 +186,10 @@ chunk_stats run_chunks(In& in, Pool& pool, Map& map, Consume& consume, chunk_opt
         } catch (...) {
           sp->error = std::current_exception();
         }
-        {
-          std::lock_guard lock(m);
-          sp->done = true;
-        }
+        // Notified under the lock: once the caller sees `done` it may return and destroy
+        // `cv`, which must not happen while this thread is still inside notify_all.
+        std::lock_guard lock(m);
+        sp->done = true;
         cv.notify_all();
       });
     }
