@@ -178,7 +178,7 @@ class jsonl_reader {
     // The last batch's stream may still run stage 1 ahead on simdjson's thread, which reads
     // the stream object: destroying it joins that thread before a new stream takes its place.
     stream_.reset();
-    stream_.emplace();
+    stream_ = std::make_unique<simdjson::dom::document_stream>();
     if (parser_.parse_many(view_.data(), len_, batch_size).get(*stream_) != simdjson::SUCCESS) {
       mode_ = mode::by_line;
       return;
@@ -266,7 +266,7 @@ class jsonl_reader {
   std::string_view view_;               // the batch: batch_, or a stretch of the block
   std::uint64_t batch_first_line_ = 0;  // lines before the batch
   simdjson::dom::parser parser_;
-  std::optional<simdjson::dom::document_stream> stream_;
+  std::unique_ptr<simdjson::dom::document_stream> stream_;  // one per batch
   simdjson::dom::document_stream::iterator it_;
   bool advance_ = false;
   mode mode_ = mode::need_batch;
