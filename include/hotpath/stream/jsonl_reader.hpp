@@ -8,7 +8,9 @@
 // documents) is, by `bad_lines` policy, a `format_error` naming the line, raised only after
 // every good line before it was returned (`error`, the default), or counted and skipped
 // (`skip`, with an optional callback). Needs simdjson (Debian `libsimdjson-dev`); hotpath's
-// CMake defines HOTPATH_STREAM_HAS_SIMDJSON when it found it. Single-threaded.
+// CMake defines HOTPATH_STREAM_HAS_SIMDJSON when it found it. Not thread-safe; simdjson may
+// run stage 1 of the next 1 MiB of a batch on its own helper thread (Debian builds it with
+// threads), which the reader joins before it moves on.
 //
 //   hotpath::stream::jsonl_reader docs(hotpath::stream::file_source("events.jsonl.gz"));
 //   while (auto doc = docs.next()) total += int64_t((*doc)["bytes"]);
