@@ -80,7 +80,9 @@ TEST_F(Bzip2Test, CorruptBlockIsAnErrorAndSaysWhetherDataWentOut) {
 TEST_F(Bzip2Test, TrailingDataIsAnErrorByDefaultAndIgnoredOnRequest) {
   std::string good = compress_with(dir, "hello\n", "bzip2");
   for (std::string tail : {std::string("junk after"), std::string(4, '\0'), std::string("BZ")}) {
-    auto e = decode_error<hs::bzip2>(good + tail);
+    std::string got;
+    auto e = decode_error<hs::bzip2>(good + tail, &got);
+    EXPECT_EQ(got, "hello\n");
     EXPECT_EQ(e.problem(), "trailing data after the last bzip2 stream");
     EXPECT_EQ(e.offset(), good.size());
     EXPECT_EQ(

@@ -208,12 +208,26 @@ TYPED_TEST(GzipTest, BadCrc32AndBadIsizeNameTheTrailerAndSayUnverified) {
 TYPED_TEST(GzipTest, TrailingGarbageIsAnErrorByDefaultAndIgnoredOnRequest) {
   std::string good = member("line\n");
   for (std::string tail : {std::string("garbage"), std::string(8, '\0'), std::string("\x1f")}) {
-    auto e = decode_error<TypeParam>(good + tail);
+    std::string got;
+    auto e = decode_error<TypeParam>(good + tail, &got);
+    EXPECT_EQ(got, "line\n") << "the good member comes out before the error";
     EXPECT_EQ(e.problem(), "trailing data after the last gzip member") << e.what();
     EXPECT_EQ(e.offset(), good.size());
     EXPECT_EQ(
         decode_all<TypeParam>(good + tail, 0, {.codec = {.trailing = hs::trailing_data::ignore}}),
         "line\n");
+  }
+}
+
+TYPED_TEST(GzipTest, AGoodMemberBeforeABrokenOneIsDeliveredWholeInAnyBlockSize) {
+  std::string text = hotpath_test::make_text(50000, 12);
+  std::string bad = member("second");
+  bad[2] = 9;  // the second member's method
+  for (std::size_t block : {std::size_t{0}, std::size_t{1}, std::size_t{4096}}) {
+    std::string got;
+    auto e = decode_error<TypeParam>(member(text) + bad, &got, {}, block);
+    EXPECT_EQ(got, text) << block;
+    EXPECT_EQ(e.problem(), "unsupported compression method 9 (only 8, deflate)");
   }
 }
 

@@ -50,7 +50,9 @@ TEST_F(XzTest, PaddingNotAMultipleOfFourAndTrailingGarbageAreErrors) {
   auto e = decode_error<hs::xz>(good + std::string(3, '\0'));
   EXPECT_EQ(e.problem(), "stream padding is not a multiple of four bytes");
   EXPECT_EQ(e.offset(), good.size());
-  e = decode_error<hs::xz>(good + "garbage");
+  std::string got;
+  e = decode_error<hs::xz>(good + "garbage", &got);
+  EXPECT_EQ(got, "text\n");
   EXPECT_EQ(e.problem(), "trailing data after the last xz stream");
   EXPECT_EQ(e.offset(), good.size());
   e = decode_error<hs::xz>(good + std::string(4, '\0') + "garbage");

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <span>
@@ -66,6 +67,7 @@ class block_reader {
 
   /// The next decoded block; empty once the input is over (and checked complete).
   std::string_view next() {
+    if (held_) std::rethrow_exception(std::exchange(held_, nullptr));
     while (true) {
       if (in_.empty() && !eof_) {
         in_ = source_.next();
@@ -80,12 +82,17 @@ class block_reader {
       if (s.out_made != 0) {
         // Fill the block from the input at hand (a member or stream boundary stops a codec
         // early), but do not wait for more input: a pipe's reader gets what is decodable.
+        // An error met while filling waits for the next call: the good bytes go out first.
         std::size_t made = s.out_made;
-        while (made < opts_.buffer_bytes && !in_.empty()) {
-          s = codec_.decode(in_, {buf_.get() + made, opts_.buffer_bytes - made}, eof_);
-          in_.remove_prefix(s.in_used);
-          made += s.out_made;
-          if (s.in_used == 0 && s.out_made == 0) break;
+        try {
+          while (made < opts_.buffer_bytes && !in_.empty()) {
+            s = codec_.decode(in_, {buf_.get() + made, opts_.buffer_bytes - made}, eof_);
+            in_.remove_prefix(s.in_used);
+            made += s.out_made;
+            if (s.in_used == 0 && s.out_made == 0) break;
+          }
+        } catch (const format_error&) {
+          held_ = std::current_exception();
         }
         return deliver({buf_.get(), made});
       }
@@ -152,6 +159,7 @@ class block_reader {
   std::string_view in_;
   bool eof_ = false;
   bool finished_ = false;
+  std::exception_ptr held_;  // a decoding error found after good bytes of the same block
   std::uint64_t produced_ = 0;
 };
 

@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "hotpath/stream/codec.hpp"
+#include "hotpath/stream/detail/held_error.hpp"
 #include "hotpath/stream/format_error.hpp"
 
 namespace hotpath::inline HOTPATH_ABI::stream {
@@ -31,46 +32,48 @@ class bzip2 {
   ~bzip2() { end(); }
 
   decode_step decode(std::string_view in, std::span<char> out, bool /*last*/) {
-    std::size_t i = 0;
-    std::size_t made = 0;
-    while (true) {
-      if (state_ == state::ignoring) {
-        i = in.size();
-        break;
-      }
-      if (state_ == state::magic) {
-        if (i == in.size()) break;
-        magic_byte(static_cast<unsigned char>(in[i]), consumed_ + i);
-        ++i;
-        continue;
-      }
-      // state::body
-      if (made == out.size()) break;
-      bz_.next_in = const_cast<char*>(in.data() + i);
-      bz_.avail_in = clamp(in.size() - i);
-      bz_.next_out = out.data() + made;
-      bz_.avail_out = clamp(out.size() - made);
-      int rc = BZ2_bzDecompress(&bz_);
-      std::size_t used = in.size() - i - bz_.avail_in;
-      std::size_t produced = out.size() - made - bz_.avail_out;
-      i += used;
-      made += produced;
-      stream_bytes_ += produced;
-      if (rc == BZ_STREAM_END) {
-        end();
-        ++streams_;
-        state_ = state::magic;
-        have_ = 0;
-        continue;
-      }
-      if (rc != BZ_OK) fail_code(rc, consumed_ + i, stream_bytes_ > produced);
-      if (used == 0 && produced == 0) break;
-    }
-    consumed_ += i;
-    return {i, made};
+    return held_.run(
+        consumed_,
+        [&](std::size_t& i, std::size_t& made) {
+          while (true) {
+            if (state_ == state::ignoring) {
+              i = in.size();
+              break;
+            }
+            if (state_ == state::magic) {
+              if (i == in.size()) break;
+              magic_byte(static_cast<unsigned char>(in[i]), consumed_ + i);
+              ++i;
+              continue;
+            }
+            // state::body
+            if (made == out.size()) break;
+            bz_.next_in = const_cast<char*>(in.data() + i);
+            bz_.avail_in = clamp(in.size() - i);
+            bz_.next_out = out.data() + made;
+            bz_.avail_out = clamp(out.size() - made);
+            int rc = BZ2_bzDecompress(&bz_);
+            std::size_t used = in.size() - i - bz_.avail_in;
+            std::size_t produced = out.size() - made - bz_.avail_out;
+            i += used;
+            made += produced;
+            stream_bytes_ += produced;
+            if (rc == BZ_STREAM_END) {
+              end();
+              ++streams_;
+              state_ = state::magic;
+              have_ = 0;
+              continue;
+            }
+            if (rc != BZ_OK) fail_code(rc, consumed_ + i, stream_bytes_ > produced);
+            if (used == 0 && produced == 0) break;
+          }
+        },
+        [this] { return state_ == state::magic; });
   }
 
   void finish() {
+    held_.rethrow_if_any();
     if (state_ == state::ignoring) return;
     if (state_ == state::magic && have_ == 0) {
       if (streams_ > 0) return;
@@ -155,6 +158,7 @@ class bzip2 {
   std::uint64_t stream_bytes_ = 0;
   std::uint64_t streams_ = 0;
   std::uint64_t consumed_ = 0;
+  detail::held_error held_;
 };
 
 static_assert(codec<bzip2>);

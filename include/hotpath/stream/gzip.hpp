@@ -24,6 +24,7 @@
 #include <utility>
 
 #include "hotpath/stream/codec.hpp"
+#include "hotpath/stream/detail/held_error.hpp"
 #include "hotpath/stream/format_error.hpp"
 
 #if defined(HOTPATH_STREAM_HAS_ISAL)
@@ -161,48 +162,51 @@ class basic_gzip {
   explicit basic_gzip(const codec_options& opts = {}) : trailing_(opts.trailing) {}
 
   decode_step decode(std::string_view in, std::span<char> out, bool /*last*/) {
-    const auto* p = reinterpret_cast<const unsigned char*>(in.data());
-    const std::size_t n = in.size();
-    std::size_t i = 0;
-    std::size_t made = 0;
-    undelivered_ = 0;
-    while (true) {
-      if (state_ == state::body) {
-        if (made == out.size()) break;
-        inflate_step s = inflater_.run(
-            p + i, n - i, reinterpret_cast<unsigned char*>(out.data()) + made, out.size() - made);
-        i += s.in_used;
-        made += s.out_made;
-        member_bytes_ += s.out_made;
-        undelivered_ += s.out_made;
-        if (s.problem != nullptr) fail_at(consumed_ + i, s.problem, delivered());
-        if (s.end) {
-          unsigned char held[8];
-          std::size_t h = inflater_.take_held(held);
-          state_ = state::trailer;
-          trailer_start_ = consumed_ + i - h;
-          field_ = 0;
-          for (std::size_t k = 0; k < h; ++k)
-            header_byte(held[k], trailer_start_ + k);
-          continue;
-        }
-        if (s.in_used == 0 && s.out_made == 0) break;  // needs more input
-        continue;
-      }
-      if (state_ == state::ignoring) {
-        i = n;
-        break;
-      }
-      if (i == n) break;
-      header_byte(p[i], consumed_ + i);
-      ++i;
-    }
-    consumed_ += i;
-    return {i, made};
+    return held_.run(
+        consumed_,
+        [&](std::size_t& i, std::size_t& made) {
+          const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+          const std::size_t n = in.size();
+          undelivered_ = 0;
+          while (true) {
+            if (state_ == state::body) {
+              if (made == out.size()) break;
+              inflate_step s =
+                  inflater_.run(p + i, n - i, reinterpret_cast<unsigned char*>(out.data()) + made,
+                                out.size() - made);
+              i += s.in_used;
+              made += s.out_made;
+              member_bytes_ += s.out_made;
+              undelivered_ += s.out_made;
+              if (s.problem != nullptr) fail_at(consumed_ + i, s.problem, delivered());
+              if (s.end) {
+                unsigned char held[8];
+                std::size_t h = inflater_.take_held(held);
+                state_ = state::trailer;
+                trailer_start_ = consumed_ + i - h;
+                field_ = 0;
+                for (std::size_t k = 0; k < h; ++k)
+                  header_byte(held[k], trailer_start_ + k);
+                continue;
+              }
+              if (s.in_used == 0 && s.out_made == 0) break;  // needs more input
+              continue;
+            }
+            if (state_ == state::ignoring) {
+              i = n;
+              break;
+            }
+            if (i == n) break;
+            header_byte(p[i], consumed_ + i);
+            ++i;
+          }
+        },
+        [this] { return state_ != state::body && state_ != state::trailer; });
   }
 
   /// The input is over: fine between members (after at least one), an error anywhere else.
   void finish() {
+    held_.rethrow_if_any();
     switch (state_) {
       case state::ignoring:
         return;
@@ -428,6 +432,7 @@ class basic_gzip {
   std::uint64_t trailer_start_ = 0;
   std::uint64_t members_ = 0;
   std::uint64_t consumed_ = 0;
+  detail::held_error held_;
 };
 
 #if defined(HOTPATH_STREAM_HAS_ISAL)

@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "hotpath/stream/codec.hpp"
+#include "hotpath/stream/detail/held_error.hpp"
 #include "hotpath/stream/format_error.hpp"
 
 namespace hotpath::inline HOTPATH_ABI::stream {
@@ -39,51 +40,53 @@ class xz {
   ~xz() { end(); }
 
   decode_step decode(std::string_view in, std::span<char> out, bool last) {
-    std::size_t i = 0;
-    std::size_t made = 0;
-    while (true) {
-      if (state_ == state::ignoring) {
-        i = in.size();
-        break;
-      }
-      if (state_ == state::between) {
-        if (i == in.size()) break;
-        between_byte(static_cast<unsigned char>(in[i]), consumed_ + i);
-        ++i;
-        continue;
-      }
-      if (made == out.size()) break;
-      // liblzma reports two calls in a row without progress as an error, so it is called
-      // without input only to flush output it still holds, or to finish.
-      if (i == in.size() && !last && !out_was_full_) break;
-      z_.next_in = reinterpret_cast<const std::uint8_t*>(in.data() + i);
-      z_.avail_in = in.size() - i;
-      z_.next_out = reinterpret_cast<std::uint8_t*>(out.data() + made);
-      z_.avail_out = out.size() - made;
-      lzma_ret rc = lzma_code(&z_, last ? LZMA_FINISH : LZMA_RUN);
-      std::size_t used = in.size() - i - z_.avail_in;
-      std::size_t produced = out.size() - made - z_.avail_out;
-      i += used;
-      made += produced;
-      stream_bytes_ += produced;
-      out_was_full_ = z_.avail_out == 0;
-      if (rc == LZMA_STREAM_END) {
-        end();
-        ++streams_;
-        state_ = state::between;
-        zeros_ = 0;
-        have_ = 0;
-        continue;
-      }
-      if (rc == LZMA_BUF_ERROR && last) break;  // truncated: finish() reports it
-      if (rc != LZMA_OK) fail_code(rc, consumed_ + i, stream_bytes_ > produced);
-      if (used == 0 && produced == 0) break;
-    }
-    consumed_ += i;
-    return {i, made};
+    return held_.run(
+        consumed_,
+        [&](std::size_t& i, std::size_t& made) {
+          while (true) {
+            if (state_ == state::ignoring) {
+              i = in.size();
+              break;
+            }
+            if (state_ == state::between) {
+              if (i == in.size()) break;
+              between_byte(static_cast<unsigned char>(in[i]), consumed_ + i);
+              ++i;
+              continue;
+            }
+            if (made == out.size()) break;
+            // liblzma reports two calls in a row without progress as an error, so it is called
+            // without input only to flush output it still holds, or to finish.
+            if (i == in.size() && !last && !out_was_full_) break;
+            z_.next_in = reinterpret_cast<const std::uint8_t*>(in.data() + i);
+            z_.avail_in = in.size() - i;
+            z_.next_out = reinterpret_cast<std::uint8_t*>(out.data() + made);
+            z_.avail_out = out.size() - made;
+            lzma_ret rc = lzma_code(&z_, last ? LZMA_FINISH : LZMA_RUN);
+            std::size_t used = in.size() - i - z_.avail_in;
+            std::size_t produced = out.size() - made - z_.avail_out;
+            i += used;
+            made += produced;
+            stream_bytes_ += produced;
+            out_was_full_ = z_.avail_out == 0;
+            if (rc == LZMA_STREAM_END) {
+              end();
+              ++streams_;
+              state_ = state::between;
+              zeros_ = 0;
+              have_ = 0;
+              continue;
+            }
+            if (rc == LZMA_BUF_ERROR && last) break;  // truncated: finish() reports it
+            if (rc != LZMA_OK) fail_code(rc, consumed_ + i, stream_bytes_ > produced);
+            if (used == 0 && produced == 0) break;
+          }
+        },
+        [this] { return state_ == state::between; });
   }
 
   void finish() {
+    held_.rethrow_if_any();
     if (state_ == state::ignoring) return;
     if (state_ == state::between && have_ == 0) {
       if (streams_ == 0) detail::throw_format("xz", "empty input, no xz stream", consumed_);
@@ -208,6 +211,7 @@ class xz {
   std::uint64_t stream_bytes_ = 0;
   std::uint64_t streams_ = 0;
   std::uint64_t consumed_ = 0;
+  detail::held_error held_;
 };
 
 static_assert(codec<xz>);
