@@ -8,7 +8,8 @@
 // order. The first exception (in input order) stops the reading; chunks already running finish,
 // and the exception is rethrown to the caller. Decoding errors (`format_error`) reach the caller
 // the same way, after the running chunks finished. A line longer than `max_line_bytes` is a
-// `format_error`, as with `line_reader`.
+// `format_error`, as with `line_reader`. Call these from outside the pool: the caller blocks
+// while it waits for chunks, so from one of the pool's own workers it would hold that worker.
 //
 //   hotpath::thread_pool<> pool({.threads = 3});
 //   hotpath::stream::block_reader<hotpath::stream::file_source> in(
@@ -46,13 +47,16 @@ struct chunk {
   std::uint64_t offset = 0;  ///< decoded byte offset of data[0]
 };
 
+/// Knobs of the chunked processing.
 struct chunk_options {
+  /// Bytes per chunk before it is cut at the next line break.
   std::size_t chunk_bytes = std::size_t{4} << 20;
   /// Chunks in memory at once; 0 picks 2 x the pool's threads (at least 2).
   std::size_t max_in_flight = 0;
   std::size_t max_line_bytes = std::size_t{64} << 20;
 };
 
+/// What a chunked run processed.
 struct chunk_stats {
   std::uint64_t chunks = 0;
   std::uint64_t bytes = 0;
