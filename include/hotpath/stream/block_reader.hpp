@@ -107,6 +107,17 @@ class block_reader {
     }
   }
 
+  /// `next()` for a record layer: a codec error that knows no line gets `line`, the line being
+  /// read when it struck.
+  std::string_view next_at_line(std::uint64_t line) {
+    try {
+      return next();
+    } catch (const format_error& e) {
+      if (e.line() != format_error::no_line) throw;
+      throw e.with_line(line);
+    }
+  }
+
   /// Raw bytes the codec has used so far (the compressed offset of the decoded bytes).
   [[nodiscard]] std::uint64_t consumed() const noexcept { return source_.consumed() - in_.size(); }
   /// Decoded bytes handed out so far.

@@ -305,12 +305,7 @@ class csv_reader {
     if (in_.done()) return false;
     std::string_view b;
     do {
-      try {
-        b = in_.next();
-      } catch (const format_error& e) {
-        if (e.line() != format_error::no_line) throw;
-        throw e.with_line(line_ + 1);
-      }
+      b = in_.next_at_line(line_ + 1);
       if (first_block_) {
         first_block_ = false;
         if (b.starts_with("\xEF\xBB\xBF")) b.remove_prefix(3);

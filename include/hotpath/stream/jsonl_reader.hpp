@@ -122,12 +122,7 @@ class jsonl_reader {
     while (true) {
       if (pending_.empty()) {
         if (in_.done()) break;
-        try {
-          pending_ = in_.next();
-        } catch (const format_error& e) {
-          if (e.line() != format_error::no_line) throw;
-          throw e.with_line(batch_first_line_ + 1);
-        }
+        pending_ = in_.next_at_line(batch_first_line_ + 1);
         if (first_) {
           first_ = false;
           if (pending_.starts_with("\xEF\xBB\xBF")) pending_.remove_prefix(3);

@@ -116,12 +116,7 @@ class line_reader {
  private:
   bool fetch() {
     if (in_.done()) return false;
-    try {
-      block_ = in_.next();
-    } catch (const format_error& e) {
-      if (e.line() != format_error::no_line) throw;
-      throw e.with_line(line_ + 1);
-    }
+    block_ = in_.next_at_line(line_ + 1);
     pos_ = 0;
     scan_.reset(block_);
     return !block_.empty();
