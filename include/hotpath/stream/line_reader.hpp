@@ -44,38 +44,21 @@ class line_reader {
 
   /// The next line, or nullopt at the end of the input.
   std::optional<std::string_view> next() {
-    bool spanning = false;
-    carry_.clear();
-    while (true) {
-      if (pos_ < block_.size()) {
+    // The common case, a whole line inside the current block, stays small enough to inline.
+    if (HOTPATH_LIKELY(pos_ < block_.size())) {
+      std::size_t at = scan_.next();
+      if (HOTPATH_LIKELY(at != detail::newline_scanner::npos)) {
         const char* b = block_.data() + pos_;
-        std::size_t n = block_.size() - pos_;
-        std::size_t at = scan_.next();
-        if (at != detail::newline_scanner::npos) {
-          std::size_t len = at - pos_;
-          pos_ += len + 1;
-          ++line_;
-          if (!spanning) {
-            if (HOTPATH_UNLIKELY(len > max_line_)) too_long(len, line_);
-            if (len != 0 && b[len - 1] == '\r') --len;
-            return std::string_view(b, len);
-          }
-          carry_.append(b, len);
-          if (carry_.size() > max_line_) too_long(carry_.size(), line_);
-          if (!carry_.empty() && carry_.back() == '\r') carry_.pop_back();
-          return std::string_view(carry_);
-        }
-        spanning = true;
-        if (carry_.size() + n > max_line_) too_long(carry_.size() + n, line_ + 1);
-        carry_.append(b, n);
-        pos_ = block_.size();
-      }
-      if (!fetch()) {
-        if (!spanning) return std::nullopt;
+        std::size_t len = at - pos_;
+        pos_ = at + 1;
         ++line_;
-        return std::string_view(carry_);
+        if (HOTPATH_UNLIKELY(len > max_line_)) too_long(len, line_);
+        if (len != 0 && b[len - 1] == '\r') --len;
+        return std::string_view(b, len);
       }
+      return spanning_line();
     }
+    return next_block_line();
   }
 
   /// The 1-based number of the line `next()` returned last (0 before the first).
@@ -114,6 +97,49 @@ class line_reader {
   std::default_sentinel_t end() const noexcept { return {}; }
 
  private:
+  // The rest of the block holds no LF: the line continues in the next blocks.
+  HOTPATH_NOINLINE std::optional<std::string_view> spanning_line() {
+    carry_.clear();
+    std::size_t n = block_.size() - pos_;
+    if (n > max_line_) too_long(n, line_ + 1);
+    carry_.append(block_.data() + pos_, n);
+    pos_ = block_.size();
+    while (fetch()) {
+      std::size_t at = scan_.next();
+      if (at != detail::newline_scanner::npos) {
+        pos_ = at + 1;
+        ++line_;
+        if (carry_.size() + at > max_line_) too_long(carry_.size() + at, line_);
+        carry_.append(block_.data(), at);
+        if (!carry_.empty() && carry_.back() == '\r') carry_.pop_back();
+        return std::string_view(carry_);
+      }
+      if (carry_.size() + block_.size() > max_line_)
+        too_long(carry_.size() + block_.size(), line_ + 1);
+      carry_.append(block_);
+      pos_ = block_.size();
+    }
+    ++line_;  // a final line without a newline
+    return std::string_view(carry_);
+  }
+
+  // The current block is used up: the next line starts in a later one.
+  HOTPATH_NOINLINE std::optional<std::string_view> next_block_line() {
+    while (fetch()) {
+      std::size_t at = scan_.next();
+      if (at != detail::newline_scanner::npos) {
+        pos_ = at + 1;
+        ++line_;
+        std::size_t len = at;
+        if (len > max_line_) too_long(len, line_);
+        if (len != 0 && block_[len - 1] == '\r') --len;
+        return std::string_view(block_.data(), len);
+      }
+      return spanning_line();  // fetch() hands out only non-empty blocks
+    }
+    return std::nullopt;
+  }
+
   bool fetch() {
     if (in_.done()) return false;
     block_ = in_.next_at_line(line_ + 1);
