@@ -1,4 +1,4 @@
-// stream_stats: reads a file (plain, .gz, .bz2 or .xz, whatever its name says) or stdin, and
+// stream_stats: reads a file (plain, .gz, .bz2, .xz or .zst, whatever its name says) or stdin, and
 // prints how many lines (or CSV rows, or JSON Lines documents) it holds, how many bytes it
 // decoded, and how fast. A progress bar is drawn on stderr when stderr is a terminal.
 //

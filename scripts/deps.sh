@@ -6,10 +6,11 @@ set -euo pipefail
 
 hotpath_pkgs_core=(g++ clang cmake ninja-build pkg-config libboost1.81-dev libconcurrentqueue-dev
   zlib1g-dev libbz2-dev liblzma-dev)
-# The stream tests compare against the real command-line tools (gzip, bzip2, xz) and cover
-# both gzip inflaters (zlib and ISA-L) and the simdjson JSON Lines reader.
+# The stream tests compare against the real command-line tools (gzip, bzip2, xz, zstd) and
+# cover both gzip inflaters (zlib and ISA-L), the optional zstd codec and the simdjson JSON
+# Lines reader.
 hotpath_pkgs_test=(libgtest-dev libbenchmark-dev libtbb-dev libcuckoo-dev curl gzip bzip2 xz-utils
-  libisal-dev libsimdjson-dev)
+  zstd libisal-dev libsimdjson-dev libzstd-dev)
 # The stream benchmarks time the command-line peers (gzip, igzip, xz, bzip2, lbzip2, wc, Python,
 # pandas) with hyperfine.
 hotpath_pkgs_bench=(libbenchmark-dev libtbb-dev libcuckoo-dev gnuplot-nox python3 gzip bzip2

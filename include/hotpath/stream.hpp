@@ -21,3 +21,6 @@
 #if defined(HOTPATH_STREAM_HAS_SIMDJSON)
 #include "hotpath/stream/jsonl_reader.hpp"
 #endif
+#if defined(HOTPATH_STREAM_HAS_ZSTD)
+#include "hotpath/stream/zstd.hpp"
+#endif

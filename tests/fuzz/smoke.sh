@@ -11,7 +11,7 @@ text=$'id,name,note\n1,ann,"a ""quoted"" note"\n2,bob,"two\r\nlines"\n3,cy,plain
 json=$'{"id":1,"tags":["a","b"]}\n\n{"id":2,"x":{"y":null}}\r\n{"id":3}'
 i=0
 for payload in "$text" "$json" "line one"$'\n'"line two"; do
-  for tool in "cat" "gzip -c" "bzip2 -c" "xz -c" "xz -c --check=none"; do
+  for tool in "cat" "gzip -c" "bzip2 -c" "xz -c" "xz -c --check=none" "zstd -q -c"; do
     i=$((i + 1))
     # The first byte of a fuzz input picks the block size.
     { printf '\x0%d' $((i % 8)); printf '%s' "$payload" | $tool; } > "$dir/seeds/$i"

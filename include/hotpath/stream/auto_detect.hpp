@@ -4,9 +4,10 @@
 // xz `fd 37 7a 58 5a 00`; anything else is plain, including empty input. Text that merely starts
 // with "BZh" is plain (the 48-bit block magic must follow). `1f 8b` is always taken as gzip, so
 // such input with a method other than deflate is a `format_error`, not passed through: binary
-// data is not silently handed out as text. zstd input (`28 b5 2f fd`) is a `format_error` too,
-// since this build has no zstd codec. Detection needs the first 10 bytes (fewer only when the
-// input is shorter), buffering them if the first blocks are smaller.
+// data is not silently handed out as text. zstd (`28 b5 2f fd`, or a skippable frame
+// `5? 2a 4d 18` as `pzstd` writes first) is decoded when the build has the optional zstd codec
+// (HOTPATH_STREAM_HAS_ZSTD) and is a `format_error` otherwise. Detection needs the first 10 bytes
+// (fewer only when the input is shorter), buffering them if the first blocks are smaller.
 //
 //   hotpath::stream::line_reader lines(hotpath::stream::file_source(path));  // auto_detect
 #pragma once
@@ -24,6 +25,9 @@
 #include "hotpath/stream/format_error.hpp"
 #include "hotpath/stream/gzip.hpp"
 #include "hotpath/stream/xz.hpp"
+#if defined(HOTPATH_STREAM_HAS_ZSTD)
+#include "hotpath/stream/zstd.hpp"
+#endif
 
 namespace hotpath::inline HOTPATH_ABI::stream {
 
@@ -39,7 +43,9 @@ enum class detected_format { plain_text, gzip_member, bzip2_stream, xz_stream, z
                               "7zXZ\0",
                               6)))
     return detected_format::xz_stream;
-  if (starts("\x28\xb5\x2f\xfd")) return detected_format::zstd_frame;
+  if (starts("\x28\xb5\x2f\xfd") ||
+      (head.size() >= 4 && (at(0) & 0xf0) == 0x50 && head.substr(1, 3) == "\x2a\x4d\x18"))
+    return detected_format::zstd_frame;
   if (head.size() >= 10 && starts("BZh") && at(3) >= '1' && at(3) <= '9') {
     std::string_view m = head.substr(4, 6);
     if (m == "\x31\x41\x59\x26\x53\x59" || m == "\x17\x72\x45\x38\x50\x90")
@@ -48,7 +54,8 @@ enum class detected_format { plain_text, gzip_member, bzip2_stream, xz_stream, z
   return detected_format::plain_text;
 }
 
-/// A codec that becomes gzip, bzip2, xz or plain after looking at the input; see above.
+/// A codec that becomes gzip, bzip2, xz, zstd (when built with it) or plain after looking at
+/// the input; see above.
 class auto_detect {
  public:
   static constexpr std::size_t probe_bytes = 10;
@@ -119,7 +126,12 @@ class auto_detect {
         inner_.emplace<xz>(opts_);
         break;
       case detected_format::zstd_frame:
+#if defined(HOTPATH_STREAM_HAS_ZSTD)
+        inner_.emplace<zstd>(opts_);
+        break;
+#else
         detail::throw_format("zstd", "zstd input is not supported by this build", 0);
+#endif
       case detected_format::plain_text:
         inner_.emplace<plain>(opts_);
         break;
@@ -137,7 +149,11 @@ class auto_detect {
   }
 
   codec_options opts_;
+#if defined(HOTPATH_STREAM_HAS_ZSTD)
+  std::variant<std::monostate, plain, gzip, bzip2, xz, zstd> inner_;
+#else
   std::variant<std::monostate, plain, gzip, bzip2, xz> inner_;
+#endif
   detected_format format_ = detected_format::plain_text;
   char pre_[probe_bytes] = {};
   std::size_t pre_n_ = 0;

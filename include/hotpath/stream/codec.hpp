@@ -29,7 +29,7 @@ struct decode_step {
   std::size_t out_made = 0;  ///< bytes written to the front of `out`
 };
 
-/// What to do with bytes after the last complete gzip member / bzip2 or xz stream.
+/// What to do with bytes after the last complete gzip member, bzip2 or xz stream, zstd frame.
 enum class trailing_data {
   error,   ///< `format_error` at the first byte that does not start a member (the default)
   ignore,  ///< stop decoding there and ignore the rest, as `gzip -d` does with a warning
@@ -42,6 +42,9 @@ struct codec_options {
   unsigned xz_threads = 1;
   /// xz: memory limit of the decoder in bytes; a stream that needs more is a `format_error`.
   std::uint64_t xz_memlimit = std::uint64_t{1} << 30;
+  /// zstd: the largest window a frame may ask for, as a power of two (27: 128 MiB, libzstd's
+  /// default limit; `zstd --long=31` output needs 31). A frame over it is a `format_error`.
+  unsigned zstd_window_log_max = 27;
 };
 
 /// A decoder from raw bytes to decoded bytes; see the header comment.
