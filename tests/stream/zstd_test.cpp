@@ -66,7 +66,7 @@ TEST_F(ZstdTest, TruncationIsAnErrorAtTheEnd) {
     std::size_t len;
     const char* problem;
   };
-  for (cut c : {cut{2, "truncated input: it ends inside the frame magic"},
+  for (cut c : {cut{2, "truncated input: it ends inside the frame header"},
                 cut{7, "truncated input: it ends inside a frame"},
                 cut{z.size() / 2, "truncated input: it ends inside a frame"},
                 cut{z.size() - 1, "truncated input: it ends inside a frame"}}) {

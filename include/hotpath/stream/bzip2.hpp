@@ -19,6 +19,7 @@
 
 #include "hotpath/stream/codec.hpp"
 #include "hotpath/stream/detail/held_error.hpp"
+#include "hotpath/stream/detail/unit_sequence.hpp"
 #include "hotpath/stream/format_error.hpp"
 
 namespace hotpath::inline HOTPATH_ABI::stream {
@@ -26,7 +27,7 @@ namespace hotpath::inline HOTPATH_ABI::stream {
 /// The bzip2 codec; see the header comment.
 class bzip2 {
  public:
-  explicit bzip2(const codec_options& opts = {}) : trailing_(opts.trailing) {}
+  explicit bzip2(const codec_options& opts = {}) : seq_{"bzip2", "stream", opts.trailing} {}
   bzip2(const bzip2&) = delete;
   bzip2& operator=(const bzip2&) = delete;
   ~bzip2() { end(); }
@@ -36,11 +37,11 @@ class bzip2 {
         consumed_,
         [&](std::size_t& i, std::size_t& made) {
           while (true) {
-            if (state_ == state::ignoring) {
+            if (seq_.where == seq_state::ignoring) {
               i = in.size();
               break;
             }
-            if (state_ == state::magic) {
+            if (seq_.where == seq_state::between) {
               if (i == in.size()) break;
               magic_byte(static_cast<unsigned char>(in[i]), consumed_ + i);
               ++i;
@@ -57,67 +58,47 @@ class bzip2 {
             std::size_t produced = out.size() - made - bz_.avail_out;
             i += used;
             made += produced;
-            stream_bytes_ += produced;
+            seq_.bytes += produced;
             if (rc == BZ_STREAM_END) {
               end();
-              ++streams_;
-              state_ = state::magic;
-              have_ = 0;
+              seq_.end_unit();
               continue;
             }
-            if (rc != BZ_OK) fail_code(rc, consumed_ + i, stream_bytes_ > produced);
+            if (rc != BZ_OK) fail_code(rc, consumed_ + i, seq_.bytes > produced);
             if (used == 0 && produced == 0) break;
           }
         },
-        [this] { return state_ == state::magic; });
+        [this] { return seq_.where == seq_state::between; });
   }
 
   void finish() {
     held_.rethrow_if_any();
-    if (state_ == state::ignoring) return;
-    if (state_ == state::magic && have_ == 0) {
-      if (streams_ > 0) return;
-      detail::throw_format("bzip2", "empty input, no bzip2 stream", consumed_);
-    }
-    if (state_ == state::magic) {
-      if (streams_ > 0 && trailing_ == trailing_data::ignore) return;
-      detail::throw_format("bzip2",
-                           streams_ > 0 ? "trailing data after the last bzip2 stream"
-                                        : "truncated input: it ends inside the stream header",
-                           stream_start_);
-    }
-    detail::throw_format("bzip2", "truncated input: it ends inside a stream", consumed_,
-                         stream_bytes_ > 0);
+    seq_.finish(consumed_);
   }
 
   [[nodiscard]] std::string_view name() const noexcept { return "bzip2"; }
   [[nodiscard]] bool passthrough() const noexcept { return false; }
   /// Complete streams decoded so far.
-  [[nodiscard]] std::uint64_t streams() const noexcept { return streams_; }
+  [[nodiscard]] std::uint64_t streams() const noexcept { return seq_.units; }
 
  private:
-  enum class state : unsigned char { magic, body, ignoring };
+  using seq_state = detail::unit_sequence::state;
 
   void magic_byte(unsigned char b, std::uint64_t at) {
-    if (have_ == 0) stream_start_ = at;
+    seq_.magic_byte_at(at);
     static constexpr unsigned char want[3] = {'B', 'Z', 'h'};
-    bool ok = have_ < 3 ? b == want[have_] : (b >= '1' && b <= '9');
+    bool ok = seq_.have < 3 ? b == want[seq_.have] : (b >= '1' && b <= '9');
     if (!ok) {
-      if (streams_ == 0)
-        detail::throw_format("bzip2", "not bzip2 data (bad magic bytes)", stream_start_);
-      if (trailing_ == trailing_data::ignore) {
-        state_ = state::ignoring;
-        return;
-      }
-      detail::throw_format("bzip2", "trailing data after the last bzip2 stream", stream_start_);
+      seq_.not_a_unit();
+      return;
     }
-    magic_[have_++] = static_cast<char>(b);
-    if (have_ < 4) return;
+    magic_[seq_.have++] = static_cast<char>(b);
+    if (seq_.have < 4) return;
     // A new stream: give libbz2 the header bytes it would have read itself.
     bz_ = {};
     if (BZ2_bzDecompressInit(&bz_, 0, 0) != BZ_OK) throw std::bad_alloc();
     live_ = true;
-    stream_bytes_ = 0;
+    seq_.begin_unit();
     bz_.next_in = magic_;
     bz_.avail_in = 4;
     char sink[1];
@@ -125,7 +106,6 @@ class bzip2 {
     bz_.avail_out = 0;
     int rc = BZ2_bzDecompress(&bz_);
     if (rc != BZ_OK) fail_code(rc, at, false);
-    state_ = state::body;
   }
 
   [[noreturn]] static void fail_code(int rc, std::uint64_t at, bool unverified) {
@@ -150,13 +130,8 @@ class bzip2 {
 
   bz_stream bz_{};
   bool live_ = false;
-  trailing_data trailing_;
-  state state_ = state::magic;
+  detail::unit_sequence seq_;
   char magic_[4] = {};
-  unsigned have_ = 0;
-  std::uint64_t stream_start_ = 0;
-  std::uint64_t stream_bytes_ = 0;
-  std::uint64_t streams_ = 0;
   std::uint64_t consumed_ = 0;
   detail::held_error held_;
 };

@@ -24,6 +24,7 @@
 
 #include "hotpath/stream/codec.hpp"
 #include "hotpath/stream/detail/held_error.hpp"
+#include "hotpath/stream/detail/unit_sequence.hpp"
 #include "hotpath/stream/format_error.hpp"
 
 namespace hotpath::inline HOTPATH_ABI::stream {
@@ -32,7 +33,9 @@ namespace hotpath::inline HOTPATH_ABI::stream {
 class xz {
  public:
   explicit xz(const codec_options& opts = {})
-      : trailing_(opts.trailing), threads_(opts.xz_threads), memlimit_(opts.xz_memlimit) {
+      : seq_{"xz", "stream", opts.trailing},
+        threads_(opts.xz_threads),
+        memlimit_(opts.xz_memlimit) {
     if (threads_ == 0) threads_ = 1;
   }
   xz(const xz&) = delete;
@@ -44,11 +47,11 @@ class xz {
         consumed_,
         [&](std::size_t& i, std::size_t& made) {
           while (true) {
-            if (state_ == state::ignoring) {
+            if (seq_.where == seq_state::ignoring) {
               i = in.size();
               break;
             }
-            if (state_ == state::between) {
+            if (seq_.where == seq_state::between) {
               if (i == in.size()) break;
               between_byte(static_cast<unsigned char>(in[i]), consumed_ + i);
               ++i;
@@ -67,78 +70,58 @@ class xz {
             std::size_t produced = out.size() - made - z_.avail_out;
             i += used;
             made += produced;
-            stream_bytes_ += produced;
+            seq_.bytes += produced;
             out_was_full_ = z_.avail_out == 0;
             if (rc == LZMA_STREAM_END) {
               end();
-              ++streams_;
-              state_ = state::between;
+              seq_.end_unit();
               zeros_ = 0;
-              have_ = 0;
               continue;
             }
             if (rc == LZMA_BUF_ERROR && last) break;  // truncated: finish() reports it
-            if (rc != LZMA_OK) fail_code(rc, consumed_ + i, stream_bytes_ > produced);
+            if (rc != LZMA_OK) fail_code(rc, consumed_ + i, seq_.bytes > produced);
             if (used == 0 && produced == 0) break;
           }
         },
-        [this] { return state_ == state::between; });
+        [this] { return seq_.where == seq_state::between; });
   }
 
   void finish() {
     held_.rethrow_if_any();
-    if (state_ == state::ignoring) return;
-    if (state_ == state::between && have_ == 0) {
-      if (streams_ == 0) detail::throw_format("xz", "empty input, no xz stream", consumed_);
-      if (zeros_ % 4 != 0 && trailing_ == trailing_data::error)
-        detail::throw_format("xz", "stream padding is not a multiple of four bytes", pad_start_);
-      return;
-    }
-    if (state_ == state::between) {
-      if (streams_ > 0 && trailing_ == trailing_data::ignore) return;
-      detail::throw_format("xz",
-                           streams_ > 0 ? "trailing data after the last xz stream"
-                                        : "truncated input: it ends inside the stream header",
-                           stream_start_);
-    }
-    detail::throw_format("xz", "truncated input: it ends inside a stream", consumed_,
-                         stream_bytes_ > 0);
+    if (seq_.where == seq_state::between && seq_.have == 0 && seq_.units > 0 && zeros_ % 4 != 0 &&
+        seq_.trailing == trailing_data::error)
+      detail::throw_format("xz", "stream padding is not a multiple of four bytes", pad_start_);
+    seq_.finish(consumed_);
   }
 
   [[nodiscard]] std::string_view name() const noexcept { return "xz"; }
   [[nodiscard]] bool passthrough() const noexcept { return false; }
   /// Complete streams decoded so far.
-  [[nodiscard]] std::uint64_t streams() const noexcept { return streams_; }
+  [[nodiscard]] std::uint64_t streams() const noexcept { return seq_.units; }
 
  private:
-  enum class state : unsigned char { between, body, ignoring };
+  using seq_state = detail::unit_sequence::state;
   static constexpr unsigned char magic[6] = {0xfd, '7', 'z', 'X', 'Z', 0x00};
 
   void between_byte(unsigned char b, std::uint64_t at) {
-    if (have_ == 0 && b == 0 && streams_ > 0) {
+    if (seq_.have == 0 && b == 0 && seq_.units > 0) {
       if (zeros_ == 0) pad_start_ = at;
       ++zeros_;
       return;
     }
-    if (have_ == 0) {
-      stream_start_ = at;
-      if (zeros_ % 4 != 0) {
-        if (trailing_ == trailing_data::ignore) {
-          state_ = state::ignoring;
-          return;
-        }
-        detail::throw_format("xz", "stream padding is not a multiple of four bytes", pad_start_);
-      }
-    }
-    if (b != magic[have_]) {
-      if (streams_ == 0) detail::throw_format("xz", "not xz data (bad magic bytes)", stream_start_);
-      if (trailing_ == trailing_data::ignore) {
-        state_ = state::ignoring;
+    seq_.magic_byte_at(at);
+    if (seq_.have == 0 && zeros_ % 4 != 0) {
+      if (seq_.trailing == trailing_data::ignore) {
+        seq_.where = seq_state::ignoring;
         return;
       }
-      detail::throw_format("xz", "trailing data after the last xz stream", stream_start_);
+      detail::throw_format("xz", "stream padding is not a multiple of four bytes", pad_start_);
     }
-    if (++have_ < sizeof magic) return;
+    if (b != magic[seq_.have]) {
+      seq_.not_a_unit();
+      return;
+    }
+    if (++seq_.have < sizeof magic) return;
     start_stream(at);
   }
 
@@ -159,7 +142,7 @@ class xz {
     if (rc == LZMA_MEM_ERROR) throw std::bad_alloc();
     if (rc != LZMA_OK) fail_code(rc, at, false);
     live_ = true;
-    stream_bytes_ = 0;
+    seq_.begin_unit();
     // Hand liblzma the magic bytes it expects to read itself.
     z_.next_in = magic;
     z_.avail_in = sizeof magic;
@@ -168,7 +151,6 @@ class xz {
     z_.avail_out = 0;
     rc = lzma_code(&z_, LZMA_RUN);
     if (rc != LZMA_OK || z_.avail_in != 0) fail_code(rc, at, false);
-    state_ = state::body;
   }
 
   [[noreturn]] static void fail_code(lzma_ret rc, std::uint64_t at, bool unverified) {
@@ -200,16 +182,11 @@ class xz {
   lzma_stream z_ = LZMA_STREAM_INIT;
   bool live_ = false;
   bool out_was_full_ = false;
-  trailing_data trailing_;
+  detail::unit_sequence seq_;
   unsigned threads_;
   std::uint64_t memlimit_;
-  state state_ = state::between;
-  unsigned have_ = 0;
   std::uint64_t zeros_ = 0;
   std::uint64_t pad_start_ = 0;
-  std::uint64_t stream_start_ = 0;
-  std::uint64_t stream_bytes_ = 0;
-  std::uint64_t streams_ = 0;
   std::uint64_t consumed_ = 0;
   detail::held_error held_;
 };

@@ -26,6 +26,7 @@
 
 #include "hotpath/stream/codec.hpp"
 #include "hotpath/stream/detail/held_error.hpp"
+#include "hotpath/stream/detail/unit_sequence.hpp"
 #include "hotpath/stream/format_error.hpp"
 
 namespace hotpath::inline HOTPATH_ABI::stream {
@@ -34,7 +35,7 @@ namespace hotpath::inline HOTPATH_ABI::stream {
 class zstd {
  public:
   explicit zstd(const codec_options& opts = {})
-      : trailing_(opts.trailing), window_log_max_(opts.zstd_window_log_max) {}
+      : seq_{"zstd", "frame", opts.trailing}, window_log_max_(opts.zstd_window_log_max) {}
 
   decode_step decode(std::string_view in, std::span<char> out, bool /*last*/) {
     return held_.run(
@@ -42,93 +43,72 @@ class zstd {
         [&](std::size_t& i, std::size_t& made) {
           std::size_t made_in_frame = 0;  // this call's output of the current frame
           while (true) {
-            if (state_ == state::ignoring) {
+            if (seq_.where == seq_state::ignoring) {
               i = in.size();
               break;
             }
-            if (state_ == state::magic) {
+            if (seq_.where == seq_state::between) {
               if (i == in.size()) break;
-              magic_byte(static_cast<unsigned char>(in[i]), consumed_ + i);
-              ++i;
-              if (state_ == state::body) {
+              if (magic_byte(static_cast<unsigned char>(in[i]), consumed_ + i)) {
                 made_in_frame = 0;
                 start_frame(out.subspan(made));
               }
+              ++i;
               continue;
             }
-            // state::body
             if (made == out.size()) break;
             ZSTD_inBuffer src{in.data() + i, in.size() - i, 0};
             ZSTD_outBuffer dst{out.data() + made, out.size() - made, 0};
             std::size_t rc = ZSTD_decompressStream(dctx_.get(), &dst, &src);
-            if (ZSTD_isError(rc)) fail(rc, consumed_ + i + src.pos, frame_bytes_ > made_in_frame);
+            if (ZSTD_isError(rc)) fail(rc, consumed_ + i + src.pos, seq_.bytes > made_in_frame);
             i += src.pos;
             made += dst.pos;
             made_in_frame += dst.pos;
-            frame_bytes_ += dst.pos;
+            seq_.bytes += dst.pos;
             if (rc == 0) {  // the frame is complete, checked and flushed
-              ++frames_;
-              state_ = state::magic;
-              have_ = 0;
+              seq_.end_unit();
               continue;
             }
             if (src.pos == 0 && dst.pos == 0) break;
           }
         },
-        [this] { return state_ == state::magic; });
+        [this] { return seq_.where == seq_state::between; });
   }
 
   void finish() {
     held_.rethrow_if_any();
-    if (state_ == state::ignoring) return;
-    if (state_ == state::magic && have_ == 0) {
-      if (frames_ > 0) return;
-      detail::throw_format("zstd", "empty input, no zstd frame", consumed_);
-    }
-    if (state_ == state::magic) {
-      if (frames_ > 0 && trailing_ == trailing_data::ignore) return;
-      detail::throw_format("zstd",
-                           frames_ > 0 ? "trailing data after the last zstd frame"
-                                       : "truncated input: it ends inside the frame magic",
-                           frame_start_);
-    }
-    detail::throw_format("zstd", "truncated input: it ends inside a frame", consumed_,
-                         frame_bytes_ > 0);
+    seq_.finish(consumed_);
   }
 
   [[nodiscard]] std::string_view name() const noexcept { return "zstd"; }
   [[nodiscard]] bool passthrough() const noexcept { return false; }
   /// Complete frames decoded so far, skippable ones included.
-  [[nodiscard]] std::uint64_t frames() const noexcept { return frames_; }
+  [[nodiscard]] std::uint64_t frames() const noexcept { return seq_.units; }
 
  private:
-  enum class state : unsigned char { magic, body, ignoring };
+  using seq_state = detail::unit_sequence::state;
   struct dctx_free {
     void operator()(ZSTD_DCtx* d) const noexcept { ZSTD_freeDCtx(d); }
   };
 
   // A frame starts with 28 b5 2f fd; a skippable frame with 5? 2a 4d 18 (little-endian magics).
-  void magic_byte(unsigned char b, std::uint64_t at) {
-    if (have_ == 0) frame_start_ = at;
+  // True when `b` completes a magic.
+  bool magic_byte(unsigned char b, std::uint64_t at) {
+    seq_.magic_byte_at(at);
     bool ok;
-    if (have_ == 0) {
+    if (seq_.have == 0) {
       ok = b == 0x28 || (b & 0xf0) == 0x50;
     } else {
       static constexpr unsigned char frame[4] = {0x28, 0xb5, 0x2f, 0xfd};
       static constexpr unsigned char skippable[4] = {0x50, 0x2a, 0x4d, 0x18};
-      ok = b == (magic_[0] == 0x28 ? frame : skippable)[have_];
+      ok = b == (magic_[0] == 0x28 ? frame : skippable)[seq_.have];
     }
     if (!ok) {
-      if (frames_ == 0)
-        detail::throw_format("zstd", "not zstd data (bad magic bytes)", frame_start_);
-      if (trailing_ == trailing_data::ignore) {
-        state_ = state::ignoring;
-        return;
-      }
-      detail::throw_format("zstd", "trailing data after the last zstd frame", frame_start_);
+      seq_.not_a_unit();
+      return false;
     }
-    magic_[have_++] = b;
-    if (have_ == 4) state_ = state::body;
+    magic_[seq_.have++] = b;
+    return seq_.have == 4;
   }
 
   // Gives libzstd the magic bytes it would have read itself.
@@ -143,11 +123,11 @@ class zstd {
                                      " is out of range");
     }
     (void)ZSTD_DCtx_reset(dctx_.get(), ZSTD_reset_session_only);
-    frame_bytes_ = 0;
+    seq_.begin_unit();
     ZSTD_inBuffer src{magic_, 4, 0};
     ZSTD_outBuffer dst{out.data(), 0, 0};  // four header bytes make no output
     std::size_t rc = ZSTD_decompressStream(dctx_.get(), &dst, &src);
-    if (ZSTD_isError(rc)) fail(rc, frame_start_, false);
+    if (ZSTD_isError(rc)) fail(rc, seq_.start, false);
   }
 
   [[noreturn]] static void fail(std::size_t rc, std::uint64_t at, bool unverified) {
@@ -167,14 +147,9 @@ class zstd {
   }
 
   std::unique_ptr<ZSTD_DCtx, dctx_free> dctx_;
-  trailing_data trailing_;
+  detail::unit_sequence seq_;
   unsigned window_log_max_;
-  state state_ = state::magic;
   unsigned char magic_[4] = {};
-  unsigned have_ = 0;
-  std::uint64_t frame_start_ = 0;
-  std::uint64_t frame_bytes_ = 0;
-  std::uint64_t frames_ = 0;
   std::uint64_t consumed_ = 0;
   detail::held_error held_;
 };
