@@ -11,10 +11,10 @@ hotpath_pkgs_core=(g++ clang cmake ninja-build pkg-config libboost1.81-dev libco
 # Lines reader.
 hotpath_pkgs_test=(libgtest-dev libbenchmark-dev libtbb-dev libcuckoo-dev curl gzip bzip2 xz-utils
   zstd libisal-dev libsimdjson-dev libzstd-dev)
-# The stream benchmarks time the command-line peers (gzip, igzip, xz, bzip2, lbzip2, wc, Python,
-# pandas) with hyperfine.
+# The stream benchmarks time the command-line peers (gzip, igzip, xz, bzip2, lbzip2, zstd, wc,
+# Python, pandas) with hyperfine.
 hotpath_pkgs_bench=(libbenchmark-dev libtbb-dev libcuckoo-dev gnuplot-nox python3 gzip bzip2
-  xz-utils libisal-dev isal lbzip2 libsimdjson-dev hyperfine python3-pandas)
+  xz-utils zstd libzstd-dev libisal-dev isal lbzip2 libsimdjson-dev hyperfine python3-pandas)
 
 hotpath_root() { cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd; }
 

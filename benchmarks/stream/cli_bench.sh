@@ -35,6 +35,7 @@ make_file corpus.jsonl.gz gzip -6 -c corpus.jsonl
 make_file corpus.csv.bz2 bzip2 -9 -c corpus.csv
 make_file corpus.csv.xz xz -6 -T1 -c corpus.csv
 make_file corpus.t2.csv.xz xz -6 -T2 -c corpus.csv
+make_file corpus.csv.zst zstd -3 -q -c corpus.csv
 if [ ! -s corpus.multi.csv.gz ]; then
   step "making corpus.multi.csv.gz (split + gzip + cat)"
   rm -rf parts && mkdir parts
@@ -63,6 +64,7 @@ verify corpus.jsonl.gz gzip -dc
 verify corpus.csv.bz2 bzip2 -dc
 verify corpus.csv.xz xz -dc
 verify corpus.t2.csv.xz xz -dc
+verify corpus.csv.zst zstd -dc
 verify corpus.csv cat
 
 # same_count "hotpath cmd" "peer cmd": both print the same number (of lines, rows or documents).
@@ -96,6 +98,7 @@ same_count "$T lines --zlib corpus.csv.gz" "$peers gzip_lines corpus.csv.gz"
 same_count "$T lines corpus.multi.csv.gz" "gzip -dc corpus.multi.csv.gz | wc -l"
 same_count "$T lines --xz-threads 2 corpus.t2.csv.xz" "xz -dc corpus.t2.csv.xz | wc -l"
 same_count "$T lines corpus.csv.bz2" "bzip2 -dc corpus.csv.bz2 | wc -l"
+same_count "$T lines corpus.csv.zst" "zstd -dc corpus.csv.zst | wc -l"
 same_count "$T lines --mmap corpus.csv" "$peers lines corpus.csv"
 same_count "$T lines --threads 2 corpus.csv.gz" "wc -l < corpus.csv"
 same_count "$T csv corpus.csv" "$peers csv corpus.csv"
@@ -115,6 +118,7 @@ bench xz_multiblock_2threads hotpath "$T lines --xz-threads 2 corpus.t2.csv.xz" 
 bench xz_single_block hotpath "$T lines corpus.csv.xz" xz "xz -dc corpus.csv.xz > /dev/null"
 bench bz2_lines hotpath "$T lines corpus.csv.bz2" bzip2 "bzip2 -dc corpus.csv.bz2 > /dev/null" \
   lbzip2_n2 "lbzip2 -dc -n2 corpus.csv.bz2 > /dev/null"
+bench zst_lines hotpath "$T lines corpus.csv.zst" zstd "zstd -dc corpus.csv.zst > /dev/null"
 bench plain_lines hotpath "$T lines --mmap corpus.csv" wc "wc -l corpus.csv" \
   python "$peers lines corpus.csv"
 bench csv_rows hotpath "$T csv corpus.csv" python_csv "$peers csv corpus.csv" \
