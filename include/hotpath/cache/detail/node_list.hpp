@@ -2,7 +2,7 @@
 // shard's nodes by 32-bit index, and a count-min sketch of key frequencies.
 //
 // Indices instead of pointers halve the links (a node may move when the node vector grows) and
-// keep a node's bookkeeping in 12 bytes.
+// keep a node's bookkeeping in 16 bytes.
 #pragma once
 
 #include <algorithm>
@@ -21,6 +21,7 @@ inline constexpr std::uint32_t nil_node = 0xffffffffu;
 struct node_links {
   std::uint32_t prev = nil_node;
   std::uint32_t next = nil_node;
+  std::uint32_t timer_slot = 0;         // the node's place in its timer_bucket
   std::uint8_t queue = 0;               // 0: the node is free; policies number their lists from 1
   std::uint16_t timer_bucket = 0xffff;  // the expiry wheel's bucket holding the node, if any
 };

@@ -1,0 +1,86 @@
+#include "hotpath/cache/detail/timer_wheel.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+namespace hd = hotpath::detail;
+
+namespace {
+
+// The narrowest node store the wheel works on.
+struct fake_nodes {
+  std::vector<hd::node_links> l;
+  std::vector<hd::timer_links> t;
+  explicit fake_nodes(std::size_t n) : l(n), t(n) {}
+  hd::node_links& links(std::uint32_t i) { return l[i]; }
+  hd::timer_links& timer(std::uint32_t i) { return t[i]; }
+};
+
+constexpr std::int64_t ms = 1'000'000;
+
+}  // namespace
+
+TEST(TimerWheel, EveryScheduledNodeExpiresOnceWithinTwoTicksAndUnscheduledOnesNever) {
+  constexpr std::uint32_t n = 20'000;
+  fake_nodes nodes(n);
+  hd::timer_wheel wheel(0);
+  std::mt19937_64 rng(11);
+  // Up to 10 s: spread over levels 0, 1 and 2, many nodes to a bucket.
+  std::uniform_int_distribution<std::int64_t> at(1, 10'000 * ms);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    nodes.t[i].at = at(rng);
+    wheel.schedule(nodes, i, 0);
+  }
+  std::vector<bool> dropped(n);
+  for (std::uint32_t i = 0; i < n; i += 3) {  // out of the middle of buckets: swap-removals
+    wheel.unschedule(nodes, i);
+    wheel.unschedule(nodes, i);  // a second time is a no-op
+    dropped[i] = true;
+  }
+  std::vector<int> times(n);
+  std::vector<std::int64_t> when(n);
+  for (std::int64_t now = 0; now <= 10'050 * ms; now += ms / 2) {
+    wheel.advance(nodes, now, [&](std::uint32_t i) {
+      EXPECT_EQ(nodes.l[i].timer_bucket, hd::timer_wheel::detached);
+      ++times[i];
+      when[i] = now;
+    });
+  }
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (dropped[i]) {
+      EXPECT_EQ(times[i], 0) << i;
+      continue;
+    }
+    ASSERT_EQ(times[i], 1) << i;
+    EXPECT_GE(when[i], nodes.t[i].at) << i;
+    EXPECT_LT(when[i], nodes.t[i].at + 2 * (std::int64_t{1} << 20) + ms / 2) << i;
+  }
+}
+
+TEST(TimerWheel, RescheduledAndFarTimersExpireAtTheirNewTime) {
+  fake_nodes nodes(3);
+  hd::timer_wheel wheel(0);
+  nodes.t[0].at = 5 * ms;
+  nodes.t[1].at = 5 * ms;
+  nodes.t[2].at = std::int64_t{20} * 24 * 3600 * 1'000 * ms;  // 20 days: past the wheel's 13
+  for (std::uint32_t i = 0; i < 3; ++i)
+    wheel.schedule(nodes, i, 0);
+  // Node 0 moves to 50 ms, as an after_access touch does.
+  wheel.unschedule(nodes, 0);
+  nodes.t[0].at = 50 * ms;
+  wheel.schedule(nodes, 0, 0);
+  std::vector<std::uint32_t> order;
+  auto expire = [&](std::uint32_t i) { order.push_back(i); };
+  wheel.advance(nodes, 10 * ms, expire);
+  EXPECT_EQ(order, (std::vector<std::uint32_t>{1}));
+  wheel.advance(nodes, 60 * ms, expire);
+  EXPECT_EQ(order, (std::vector<std::uint32_t>{1, 0}));
+  for (std::int64_t day = 1; day <= 19; ++day)
+    wheel.advance(nodes, day * 24 * 3600 * 1'000 * ms, expire);
+  EXPECT_EQ(order.size(), 2u);
+  wheel.advance(nodes, nodes.t[2].at + 3 * ms, expire);
+  EXPECT_EQ(order, (std::vector<std::uint32_t>{1, 0, 2}));
+}
