@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <random>
+#include <span>
 #include <vector>
 
 namespace hd = hotpath::detail;
@@ -43,10 +44,12 @@ TEST(TimerWheel, EveryScheduledNodeExpiresOnceWithinTwoTicksAndUnscheduledOnesNe
   std::vector<int> times(n);
   std::vector<std::int64_t> when(n);
   for (std::int64_t now = 0; now <= 10'050 * ms; now += ms / 2) {
-    wheel.advance(nodes, now, [&](std::uint32_t i) {
-      EXPECT_EQ(nodes.l[i].timer_bucket, hd::timer_wheel::detached);
-      ++times[i];
-      when[i] = now;
+    wheel.advance(nodes, now, [&](std::span<const std::uint32_t> due) {
+      for (std::uint32_t i : due) {
+        EXPECT_EQ(nodes.l[i].timer_bucket, hd::timer_wheel::detached);
+        ++times[i];
+        when[i] = now;
+      }
     });
   }
   for (std::uint32_t i = 0; i < n; ++i) {
@@ -73,7 +76,9 @@ TEST(TimerWheel, RescheduledAndFarTimersExpireAtTheirNewTime) {
   nodes.t[0].at = 50 * ms;
   wheel.schedule(nodes, 0, 0);
   std::vector<std::uint32_t> order;
-  auto expire = [&](std::uint32_t i) { order.push_back(i); };
+  auto expire = [&](std::span<const std::uint32_t> due) {
+    order.insert(order.end(), due.begin(), due.end());
+  };
   wheel.advance(nodes, 10 * ms, expire);
   EXPECT_EQ(order, (std::vector<std::uint32_t>{1}));
   wheel.advance(nodes, 60 * ms, expire);

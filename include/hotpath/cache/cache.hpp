@@ -54,6 +54,7 @@
 #include <mutex>
 #include <new>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -496,6 +497,8 @@ class cache {
     bool operator()(slot_ref r, const lookup& l) const { return (*this)(l, r); }
   };
 
+  using table_type = boost::unordered_flat_set<slot_ref, table_hash, table_eq>;
+
   // What eviction policies and the timer wheel see of a shard's nodes.
   struct nodes_view {
     node* base;
@@ -566,10 +569,12 @@ class cache {
 
     mutable typename locking_type::mutex mu;
     std::vector<node> nodes;
-    boost::unordered_flat_set<slot_ref, table_hash, table_eq> table;
+    table_type table;
     policy_state policy;
     [[no_unique_address]] wheel_type wheel;
     std::unordered_map<K, std::shared_ptr<flight>, hasher> inflight;
+    // Scratch of expire(): table positions of the nodes being expired.
+    std::vector<typename table_type::iterator> expiring_positions;
     std::uint32_t free_head = detail::nil_node;
     std::uint32_t live = 0;
     std::uint64_t weight = 0;
@@ -647,7 +652,7 @@ class cache {
     if constexpr (expiring) {
       std::int64_t now = now_ns();
       auto v = view(s);
-      s.wheel.advance(v, now, [&](std::uint32_t i) { remove(s, i, removal_cause::expired, ev); });
+      s.wheel.advance(v, now, [&](std::span<const std::uint32_t> due) { expire(s, due, ev); });
       return now;
     } else {
       (void)s;
@@ -839,12 +844,34 @@ class cache {
   }
 
   void remove(shard& s, std::uint32_t i, removal_cause cause, removals& ev) {
+    s.table.erase(slot_ref{i});
+    forget(s, i, cause, ev);
+  }
+
+  // Removes the expired nodes `due` (off the wheel already). The table lookups of a whole batch
+  // run first, back to back, so that their cache misses overlap instead of queueing behind the
+  // list and listener work of each removal; then each node goes by its table position.
+  void expire(shard& s, std::span<const std::uint32_t> due, removals& ev) {
+    auto& found = s.expiring_positions;
+    found.clear();
+    found.reserve(due.size());
+    for (std::uint32_t i : due) {
+      node& n = s.nodes[i];
+      found.push_back(s.table.find(lookup{&n.key(), static_cast<std::size_t>(hash_(n.key()))}));
+    }
+    for (std::size_t j = 0; j < due.size(); ++j) {
+      s.table.erase(found[j]);
+      forget(s, due[j], removal_cause::expired, ev);
+    }
+  }
+
+  // Everything of removing node i but its hash-table entry.
+  void forget(shard& s, std::uint32_t i, removal_cause cause, removals& ev) {
     node& n = s.nodes[i];
     auto nv = view(s);
     std::uint64_t w = nv.weight(i);
     s.policy.on_remove(nv, i);
     if constexpr (expiring) s.wheel.unschedule(nv, i);
-    s.table.erase(slot_ref{i});
     s.weight -= w;
     --s.live;
     if (cause == removal_cause::evicted) {

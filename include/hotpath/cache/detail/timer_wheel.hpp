@@ -17,6 +17,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -92,9 +93,10 @@ class timer_wheel {
     l.timer_bucket = detached;
   }
 
-  /// Moves the wheel to `now`: calls expire(i) for every node due (already off the wheel when
-  /// called; expire must not take other nodes off the wheel) and files the others lower down.
-  /// Costs a compare when no 1 ms tick has passed.
+  /// Moves the wheel to `now`: files the nodes not yet due lower down, and hands the nodes due
+  /// to expire(std::span<const std::uint32_t>), a bucket's worth at a time, already off the
+  /// wheel (expire must not take other nodes off it). Costs a compare when no 1 ms tick has
+  /// passed.
   template <class Nodes, class Expire>
   void advance(Nodes& n, std::int64_t now, Expire&& expire) {
     if ((now >> shift(0)) == last_tick_) return;
@@ -112,33 +114,28 @@ class timer_wheel {
 
  private:
   static constexpr int shift(int level) noexcept { return 20 + 6 * level; }
-  // How far ahead of use a drained node is fetched, and (half as far) what expiring it touches.
+  // How far ahead of use a drained node is fetched.
   static constexpr std::size_t ahead = 8;
 
   template <class Nodes, class Expire>
   void drain(Nodes& n, int b, std::int64_t now, Expire& expire) {
     // The bucket may be refilled while it drains (a far timer waiting at the top), so work on
-    // a copy; the storage of drained buckets circulates through spare_.
+    // a copy; the storage of drained buckets circulates through spare_. Due nodes are packed
+    // to the front of the copy and handed out together.
     spare_.clear();
     spare_.swap(buckets_[static_cast<std::size_t>(b)]);
-    const std::vector<std::uint32_t>& due = spare_;
-    const std::size_t count = due.size();
+    std::vector<std::uint32_t>& nodes = spare_;
+    const std::size_t count = nodes.size();
     for (std::size_t k = 0; k < count && k < ahead; ++k)
-      prefetch(&n.links(due[k]));
-    std::size_t k = 0;
+      prefetch(&n.links(nodes[k]));
+    std::size_t due = 0, k = 0;
     try {
       for (; k < count; ++k) {
-        if (k + ahead < count) prefetch(&n.links(due[k + ahead]));
-        if (k + ahead / 2 < count) {
-          // Its list neighbours, which removing it will relink.
-          const node_links& soon = n.links(due[k + ahead / 2]);
-          if (soon.prev != nil_node) prefetch(&n.links(soon.prev));
-          if (soon.next != nil_node) prefetch(&n.links(soon.next));
-        }
-        std::uint32_t i = due[k];
+        if (k + ahead < count) prefetch(&n.links(nodes[k + ahead]));
+        std::uint32_t i = nodes[k];
         n.links(i).timer_bucket = detached;
         if (n.timer(i).at <= now) {
-          expire(i);
+          nodes[due++] = i;
         } else {
           schedule(n, i, now);
         }
@@ -147,9 +144,13 @@ class timer_wheel {
       // Filing a timer could not allocate: the nodes not yet handled leave the wheel (reads
       // still see them expire, and eviction still removes them), so that none claims a slot.
       for (++k; k < count; ++k)
-        n.links(due[k]).timer_bucket = detached;
+        n.links(nodes[k]).timer_bucket = detached;
+      nodes.resize(due);
+      if (due != 0) expire(std::span<const std::uint32_t>(nodes));
       throw;
     }
+    nodes.resize(due);
+    if (due != 0) expire(std::span<const std::uint32_t>(nodes));
   }
 
   std::array<std::vector<std::uint32_t>, levels * per_level> buckets_;
