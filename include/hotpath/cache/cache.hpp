@@ -555,8 +555,10 @@ class cache {
           wheel(make_wheel(now)),
           inflight(0, c.hash_),
           capacity(cap) {
+      // One node more than the capacity: an insert into a full shard evicts after it links the
+      // new node, and a vector grown for that one node would double.
       if constexpr (unit_weight)
-        nodes.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(cap, 1u << 16)));
+        nodes.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(cap, 1u << 16) + 1));
     }
     static wheel_type make_wheel(std::int64_t now) {
       if constexpr (expiring) {

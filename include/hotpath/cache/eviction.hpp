@@ -117,6 +117,7 @@ struct w_tinylfu {
 
     void set_capacity(std::uint64_t c) {
       capacity_ = c;
+      sample_size_ = 10 * std::max<std::uint64_t>(c, 8);
       window_max_ = std::max<std::uint64_t>(1, c / 100);
       if (window_max_ > c) window_max_ = c;
       protected_max_ = (c - window_max_) - (c - window_max_) / 5;
@@ -147,7 +148,7 @@ struct w_tinylfu {
           probation_.move_to(n, i, protected_, protected_q);
           demote_protected(n);
       }
-      if (hits_ + misses_ >= sample_size()) climb(n);
+      if (hits_ + misses_ >= sample_size_) climb(n);
     }
 
     void on_miss(std::uint64_t) noexcept { ++misses_; }
@@ -218,10 +219,6 @@ struct w_tinylfu {
       }
     }
 
-    [[nodiscard]] std::uint64_t sample_size() const noexcept {
-      return 10 * std::max<std::uint64_t>(capacity_, 8);
-    }
-
     // A candidate more frequent than the victim gets in. A warm candidate no more frequent is
     // still let in once in 128 duels, so an attacker cannot pin a victim by inflating its
     // count with colliding keys.
@@ -284,15 +281,18 @@ struct w_tinylfu {
         window_.move_to(n, window_.front(), probation_, probation_q);
     }
 
-    detail::node_list window_;
-    detail::node_list probation_;
-    detail::node_list protected_;
+    // What every hit touches comes first, in two cache lines: the sketch and the sample
+    // counts, then the main region's lists.
     detail::frequency_sketch sketch_;
-    std::uint64_t capacity_ = 0;
-    std::uint64_t window_max_ = 0;
-    std::uint64_t protected_max_ = 0;
     std::uint64_t hits_ = 0;
     std::uint64_t misses_ = 0;
+    std::uint64_t sample_size_ = 0;  // hits and misses between two climbing steps
+    detail::node_list protected_;
+    detail::node_list probation_;
+    std::uint64_t protected_max_ = 0;
+    detail::node_list window_;
+    std::uint64_t window_max_ = 0;
+    std::uint64_t capacity_ = 0;
     double last_hit_rate_ = 0;
     double step_ = 0;
     std::uint64_t seed_ = 0x2545f4914f6cdd1dull;

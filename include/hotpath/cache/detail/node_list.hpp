@@ -9,7 +9,8 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <memory>
+#include <new>
 
 #include "hotpath/config.hpp"
 
@@ -109,28 +110,40 @@ class node_list {
 };
 
 /// Approximate access counts of keys, 4 bits each, halved every `sample` increments so that old
-/// popularity fades (the "reset" of TinyLFU). Four counters per key, each in its own quarter of
-/// a 64-bit word; a key's estimate is the smallest of its four.
+/// popularity fades (the "reset" of TinyLFU). Four counters per key, all in one 64-byte block
+/// (eight words) chosen by the key's hash: counter i is a nibble of word 2i or 2i + 1 of the
+/// block. A key's estimate is the smallest of its four.
+///
+/// The sketch is touched on every hit, so a key costs one cache line and no rehash (its hash
+/// comes mixed from the cache): four independent rows cost four lines and four rehashes, and
+/// only about 0.3 points of hit ratio either way on the seeded traces of the hit-ratio tool.
 class frequency_sketch {
  public:
   explicit frequency_sketch(std::uint64_t capacity = 0) { resize(capacity); }
 
   void resize(std::uint64_t capacity) {
     std::uint64_t words = std::bit_ceil(std::max<std::uint64_t>(capacity, 8));
-    table_.assign(static_cast<std::size_t>(words), 0);
-    mask_ = words - 1;
+    // Blocks must not straddle cache lines.
+    auto bytes = static_cast<std::size_t>(words) * sizeof(std::uint64_t);
+    table_.reset(static_cast<std::uint64_t*>(::operator new[](bytes, std::align_val_t{64})));
+    std::fill_n(table_.get(), static_cast<std::size_t>(words), std::uint64_t{0});
+    words_ = words;
+    block_mask_ = words / 8 - 1;
     sample_ = 10 * std::max<std::uint64_t>(capacity, 8);
     additions_ = 0;
   }
 
   /// Counts one more access to the key with mixed hash `h`.
   void increment(std::uint64_t h) noexcept {
+    std::uint64_t* block = block_of(h);
     bool added = false;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 4
+#endif
     for (unsigned i = 0; i < 4; ++i) {
-      auto [word, shift] = place(h, i);
-      std::uint64_t c = (table_[word] >> shift) & 0xf;
-      if (c < 15) {
-        table_[word] += std::uint64_t{1} << shift;
+      spot s = place(h, i);
+      if (((block[s.word] >> s.shift) & 0xf) < 15) {
+        block[s.word] += std::uint64_t{1} << s.shift;
         added = true;
       }
     }
@@ -139,37 +152,50 @@ class frequency_sketch {
 
   /// The estimated access count (0..15) of the key with mixed hash `h`.
   [[nodiscard]] unsigned frequency(std::uint64_t h) const noexcept {
+    const std::uint64_t* block = block_of(h);
     unsigned f = 15;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 4
+#endif
     for (unsigned i = 0; i < 4; ++i) {
-      auto [word, shift] = place(h, i);
-      f = std::min(f, static_cast<unsigned>((table_[word] >> shift) & 0xf));
+      spot s = place(h, i);
+      f = std::min(f, static_cast<unsigned>((block[s.word] >> s.shift) & 0xf));
     }
     return f;
   }
 
  private:
   struct spot {
-    std::size_t word;
+    unsigned word;
     unsigned shift;
   };
-  // Counter i of a key: a word picked by a per-row rehash, nibble (4 * i + 0..3) in it.
-  [[nodiscard]] spot place(std::uint64_t h, unsigned i) const noexcept {
-    static constexpr std::uint64_t seeds[4] = {0x97cb3127ull, 0xb492b66fbe98f273ull,
-                                               0x9ae16a3b2f90404full, 0xcbf29ce484222325ull};
-    std::uint64_t r = mix64(h + seeds[i]);
-    return {static_cast<std::size_t>(r & mask_),
-            static_cast<unsigned>((4 * i + static_cast<unsigned>(r >> 62)) * 4)};
+  struct aligned_delete {
+    void operator()(std::uint64_t* p) const noexcept {
+      ::operator delete[](p, std::align_val_t{64});
+    }
+  };
+
+  // The low bits of h pick the block (the cache's shards use the high ones); the high half,
+  // multiplied by a golden-ratio constant, gives five bits per counter.
+  [[nodiscard]] std::uint64_t* block_of(std::uint64_t h) const noexcept {
+    return table_.get() + (static_cast<std::size_t>(h & block_mask_) << 3);
+  }
+  [[nodiscard]] static spot place(std::uint64_t h, unsigned i) noexcept {
+    std::uint64_t r = (h >> 32) * 0x9e3779b97f4a7c15ull;
+    auto q = static_cast<unsigned>(r >> (59 - 5 * i)) & 31;
+    return {2 * i + (q >> 4), (q & 15) * 4};
   }
   void halve() noexcept {
-    for (auto& w : table_)
-      w = (w >> 1) & 0x7777777777777777ull;
+    for (std::size_t i = 0; i < words_; ++i)
+      table_[i] = (table_[i] >> 1) & 0x7777777777777777ull;
     additions_ /= 2;
   }
 
-  std::vector<std::uint64_t> table_;
-  std::uint64_t mask_ = 0;
-  std::uint64_t sample_ = 0;
+  std::unique_ptr<std::uint64_t[], aligned_delete> table_;
+  std::uint64_t block_mask_ = 0;
   std::uint64_t additions_ = 0;
+  std::uint64_t sample_ = 0;
+  std::size_t words_ = 0;
 };
 
 }  // namespace hotpath::inline HOTPATH_ABI::detail
