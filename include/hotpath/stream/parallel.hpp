@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "hotpath/core/error.hpp"
+#include "hotpath/stream/detail/newline_scanner.hpp"
 #include "hotpath/stream/format_error.hpp"
 
 namespace hotpath::inline HOTPATH_ABI::stream {
@@ -231,15 +232,20 @@ chunk_stats parallel_lines(In& in, Pool& pool, Fn&& fn, chunk_options opts = {})
   std::atomic<std::uint64_t> lines{0};
   auto map = [&](const chunk& c) {
     std::string_view d = c.data;
+    detail::newline_scanner scan;
+    scan.reset(d);
     std::uint64_t k = 0;
-    while (!d.empty()) {
-      const auto* nl = static_cast<const char*>(std::memchr(d.data(), '\n', d.size()));
-      std::size_t len = nl != nullptr ? static_cast<std::size_t>(nl - d.data()) : d.size();
-      std::size_t line_len = len;
-      if (nl != nullptr && len != 0 && d[len - 1] == '\r') --line_len;
-      fn(d.substr(0, line_len));
+    std::size_t pos = 0;
+    for (std::size_t nl = scan.next(); nl != detail::newline_scanner::npos; nl = scan.next()) {
+      std::size_t len = nl - pos;
+      if (len != 0 && d[nl - 1] == '\r') --len;
+      fn(d.substr(pos, len));
       ++k;
-      d.remove_prefix(nl != nullptr ? len + 1 : len);
+      pos = nl + 1;
+    }
+    if (pos < d.size()) {  // the input's last line, without a line break
+      fn(d.substr(pos));
+      ++k;
     }
     lines.fetch_add(k, std::memory_order_relaxed);
   };
