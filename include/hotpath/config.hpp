@@ -15,9 +15,11 @@
 #define HOTPATH_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define HOTPATH_NOINLINE __attribute__((noinline))
 #define HOTPATH_COLD __attribute__((cold, noinline))
+#define HOTPATH_ALWAYS_INLINE __attribute__((always_inline)) inline
 #else
 #define HOTPATH_LIKELY(x) (x)
 #define HOTPATH_UNLIKELY(x) (x)
 #define HOTPATH_NOINLINE
 #define HOTPATH_COLD
+#define HOTPATH_ALWAYS_INLINE inline
 #endif

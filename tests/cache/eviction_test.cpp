@@ -44,6 +44,29 @@ TEST(Eviction, LruEvictsTheLeastRecentlyUsed) {
   EXPECT_TRUE(c.contains(1) && c.contains(5) && c.contains(6));
 }
 
+// The cache hands hits to the policy in batches; every other event replays the pending ones
+// first, so the order is exactly that of the calls, across and inside batches.
+TEST(Eviction, HitsReplayedInBatchesKeepTheExactLruOrder) {
+  eviction_log log;
+  small_cache<hotpath::eviction::lru> c({.capacity = 100, .on_removal = log.listener()});
+  for (int k = 0; k < 100; ++k)
+    c.put(k, k);
+  std::vector<int> order(100);
+  for (int k = 0; k < 100; ++k)
+    order[static_cast<std::size_t>(k)] = k;
+  std::shuffle(order.begin(), order.end(), std::mt19937(7));
+  order.resize(75);  // two whole batches of hits and part of a third
+  for (int k : order)
+    EXPECT_EQ(c.get(k), k);
+  std::vector<int> expected;
+  for (int k = 0; k < 100; ++k)
+    if (std::find(order.begin(), order.end(), k) == order.end()) expected.push_back(k);
+  expected.insert(expected.end(), order.begin(), order.end());
+  for (int k = 100; k < 200; ++k)
+    c.put(k, k);
+  EXPECT_EQ(log.evicted, expected);
+}
+
 TEST(Eviction, ContainsDoesNotCountAsAnAccess) {
   eviction_log log;
   small_cache<hotpath::eviction::lru> c({.capacity = 2, .on_removal = log.listener()});

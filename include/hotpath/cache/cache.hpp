@@ -40,6 +40,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <bit>
 #include <chrono>
@@ -219,6 +220,7 @@ class cache {
         out.emplace(at.s.nodes[i].value());
         hits_.inc();
       } else {
+        flush_reads(at.s);
         at.s.policy.on_miss(at.m);
         misses_.inc();
       }
@@ -302,6 +304,7 @@ class cache {
         hits_.inc();
         if (!refresh_due(at.s, i, at.now) || at.s.inflight.contains(k)) return r;
       } else {
+        flush_reads(at.s);
         at.s.policy.on_miss(at.m);
         misses_.inc();
         if (auto it = at.s.inflight.find(k); it != at.s.inflight.end()) {
@@ -380,7 +383,8 @@ class cache {
 
   /// The eviction state of shard `i`, for inspection (e.g. eviction::w_tinylfu's window_max()).
   /// Not synchronized: call it only while no other thread uses the cache.
-  [[nodiscard]] const auto& eviction_state(std::size_t i = 0) const noexcept {
+  [[nodiscard]] const auto& eviction_state(std::size_t i = 0) noexcept {
+    flush_reads(*shards_[i]);
     return shards_[i]->policy;
   }
 
@@ -548,6 +552,8 @@ class cache {
   struct no_wheel {};
   using wheel_type = std::conditional_t<expiring, detail::timer_wheel, no_wheel>;
 
+  static constexpr std::uint32_t read_batch = 32;
+
   struct alignas(cache_line_size) shard {
     shard(cache& c, std::uint64_t cap, std::int64_t now)
         : table(0, table_hash{&nodes, &c.hash_}, table_eq{&nodes}),
@@ -575,6 +581,10 @@ class cache {
     policy_state policy;
     [[no_unique_address]] wheel_type wheel;
     std::unordered_map<K, std::shared_ptr<flight>, hasher> inflight;
+    // Hits not yet told to the eviction policy (see touch()).
+    std::uint32_t reads = 0;
+    std::array<std::uint32_t, read_batch> read_nodes;
+    std::array<std::uint64_t, read_batch> read_hashes;
     // Scratch of expire(): table positions of the nodes being expired.
     std::vector<typename table_type::iterator> expiring_positions;
     std::uint32_t free_head = detail::nil_node;
@@ -677,9 +687,16 @@ class cache {
     return i;
   }
 
+  // A hit is told to the eviction policy later, in a batch of read_batch hits (and before
+  // anything else the policy sees, so its order of events is the same): the batch fetches the
+  // list neighbours and sketch lines of all its nodes before it moves any, so their cache
+  // misses overlap instead of each hit waiting for its own.
   void touch(locked_key& at, std::uint32_t i) {
+    shard& s = at.s;
+    s.read_nodes[s.reads] = i;
+    s.read_hashes[s.reads] = at.m;
+    if (++s.reads == read_batch) flush_reads(s);
     auto v = view(at.s);
-    at.s.policy.on_access(v, i, at.m);
     if constexpr (expiry_type::on_access) {
       at.s.wheel.unschedule(v, i);
       at.s.nodes[i].timer.at = deadline(at.now, opts_.ttl);
@@ -746,6 +763,7 @@ class cache {
 
   void replace(shard& s, std::uint32_t i, V&& v, std::uint64_t w, std::uint64_t m, std::int64_t now,
                std::chrono::nanoseconds ttl, removals& ev) {
+    flush_reads(s);
     node& n = s.nodes[i];
     if (w > s.capacity || w > std::numeric_limits<std::uint32_t>::max()) {
       // Too heavy to keep: the old entry is replaced and the new one evicted at once.
@@ -781,6 +799,7 @@ class cache {
       reject(std::move(k), std::move(v), w, ev);
       return;
     }
+    flush_reads(s);
     std::uint32_t i = allocate(s);
     node& n = s.nodes[i];
     ::new (static_cast<void*>(n.key_buf)) K(std::move(k));
@@ -840,7 +859,24 @@ class cache {
     s.free_head = i;
   }
 
+  void flush_reads(shard& s) noexcept {
+    if (s.reads == 0) return;
+    std::uint32_t n = s.reads;
+    s.reads = 0;
+    auto nv = view(s);
+    for (std::uint32_t k = 0; k < n; ++k) {
+      const detail::node_links& l = nv.links(s.read_nodes[k]);
+      if (l.prev != detail::nil_node) detail::prefetch(&nv.links(l.prev));
+      if (l.next != detail::nil_node) detail::prefetch(&nv.links(l.next));
+      if constexpr (requires { s.policy.prefetch(s.read_hashes[k]); })
+        s.policy.prefetch(s.read_hashes[k]);
+    }
+    for (std::uint32_t k = 0; k < n; ++k)
+      s.policy.on_access(nv, s.read_nodes[k], s.read_hashes[k]);
+  }
+
   void evict_to(shard& s, std::uint64_t limit, removals& ev) {
+    flush_reads(s);
     auto nv = view(s);
     s.policy.evict(nv, limit, [&](std::uint32_t i) { remove(s, i, removal_cause::evicted, ev); });
   }
@@ -869,6 +905,7 @@ class cache {
 
   // Everything of removing node i but its hash-table entry.
   void forget(shard& s, std::uint32_t i, removal_cause cause, removals& ev) {
+    flush_reads(s);
     node& n = s.nodes[i];
     auto nv = view(s);
     std::uint64_t w = nv.weight(i);

@@ -13,7 +13,9 @@
 //
 // A policy is a type with a member template `state<Nodes>` (see the eviction_policy concept);
 // the cache keeps one state per shard and calls it under the shard's lock. Nodes gives access
-// to each entry's detail::node_links, weight and mixed key hash by index.
+// to each entry's detail::node_links, weight and mixed key hash by index. Hits reach on_access
+// in batches (the cache replays them before any other event, so the order is kept); a state
+// may offer `prefetch(hash)` to have what on_access will touch fetched for a whole batch.
 #pragma once
 
 #include <algorithm>
@@ -134,7 +136,7 @@ struct w_tinylfu {
       window_.push_back(n, i, window_q, n.weight(i));
     }
 
-    void on_access(Nodes& n, std::uint32_t i, std::uint64_t h) {
+    HOTPATH_ALWAYS_INLINE void on_access(Nodes& n, std::uint32_t i, std::uint64_t h) {
       sketch_.increment(h);
       ++hits_;
       switch (n.links(i).queue) {
@@ -152,6 +154,10 @@ struct w_tinylfu {
     }
 
     void on_miss(std::uint64_t) noexcept { ++misses_; }
+
+    /// Optional hook: the cache calls it for every hit of a batch before it replays them
+    /// (on_access), so that the sketch lines of the whole batch are fetched at once.
+    void prefetch(std::uint64_t h) const noexcept { sketch_.prefetch(h); }
 
     void on_remove(Nodes& n, std::uint32_t i) { list_of(n, i).unlink(n, i, n.weight(i)); }
 

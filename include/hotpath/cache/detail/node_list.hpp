@@ -150,6 +150,15 @@ class frequency_sketch {
     if (added && ++additions_ >= sample_) halve();
   }
 
+  /// Starts fetching the cache line that increment(h) and frequency(h) will touch.
+  void prefetch(std::uint64_t h) const noexcept {
+#if defined(__GNUC__)
+    __builtin_prefetch(block_of(h), 1, 3);
+#else
+    (void)h;
+#endif
+  }
+
   /// The estimated access count (0..15) of the key with mixed hash `h`.
   [[nodiscard]] unsigned frequency(std::uint64_t h) const noexcept {
     const std::uint64_t* block = block_of(h);
