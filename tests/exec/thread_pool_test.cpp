@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <latch>
 #include <memory>
 #include <mutex>
@@ -256,6 +257,45 @@ TEST(ThreadPool, AHighTaskQueuedAfterALowOneStartsFirst) {
   g.release();
   pool.wait_idle();
   EXPECT_EQ(order, (std::vector<std::string>{"high", "normal", "low1", "low2"}));
+}
+
+// Workers take normal tasks from the shared queue in batches, into their own deque; a batch
+// keeps the queue's order.
+TEST(ThreadPool, OneWorkerStartsOneProducersNormalTasksInOrder) {
+  default_pool pool({.threads = 1});
+  gate g;
+  auto blocker = g.block(pool);
+  std::vector<int> order;
+  for (int i = 0; i < 100; ++i)
+    pool.post([&order, i] { order.push_back(i); });  // one worker: no lock needed
+  g.release();
+  pool.wait_idle();
+  std::vector<int> expected(100);
+  std::iota(expected.begin(), expected.end(), 0);
+  EXPECT_EQ(order, expected);
+}
+
+// A batch taken by a worker that then blocks in the batch's first task is not stuck behind it:
+// the other worker steals the rest.
+TEST(ThreadPool, TheRestOfABatchRunsWhileItsWorkerIsBusy) {
+  default_pool pool({.threads = 2});
+  pool.pause();
+  std::latch open{1};
+  std::atomic<int> small{0};
+  std::promise<void> all_small;
+  auto blocker = pool.submit([&] { open.wait(); });
+  for (int i = 0; i < 15; ++i)
+    pool.post([&] {
+      if (small.fetch_add(1) + 1 == 15) all_small.set_value();
+    });
+  pool.resume();
+  // A bounded wait detects a stuck batch; nothing here waits for time to pass.
+  EXPECT_EQ(all_small.get_future().wait_for(30s), std::future_status::ready);
+  EXPECT_EQ(small.load(), 15);
+  open.count_down();
+  blocker.get();
+  pool.wait_idle();
+  EXPECT_EQ(pool.stats().completed, 16u);
 }
 
 TEST(ThreadPool, ATaskPastItsDeadlineIsNotRun) {

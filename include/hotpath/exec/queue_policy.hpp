@@ -85,6 +85,10 @@ struct moodycamel {
     bool try_pop(T& out, consumer& c) {
       return q_.try_dequeue(c.tok_, out);
     }
+    /// Moves up to `max` items into `out` in one operation; returns how many.
+    std::size_t try_pop_bulk(T* out, std::size_t max, consumer& c) {
+      return q_.try_dequeue_bulk(c.tok_, out, max);
+    }
 
    private:
     using token = ::moodycamel::ProducerToken;
@@ -185,10 +189,21 @@ bool try_pop_as(Q& q, T& out, consumer_of_t<Q>& c) {
   }
 }
 
+// Up to `max` items at once where the queue offers try_pop_bulk(out, max, consumer), one
+// otherwise.
+template <class Q, class T>
+std::size_t try_pop_bulk_as(Q& q, T* out, std::size_t max, consumer_of_t<Q>& c) {
+  if constexpr (requires { q.try_pop_bulk(out, max, c); }) {
+    return q.try_pop_bulk(out, max, c);
+  } else {
+    return try_pop_as(q, *out, c) ? 1 : 0;
+  }
+}
+
 }  // namespace detail
 
 /// A queue policy: `P::queue<T>` with push, push_bulk and try_pop; optionally a `consumer` type
-/// and try_pop(out, consumer&).
+/// with try_pop(out, consumer&) and try_pop_bulk(out, max, consumer&).
 template <class P>
 concept queue_policy = requires(typename P::template queue<detail::task>& q, detail::task& t,
                                 detail::task* many, std::size_t n) {

@@ -15,7 +15,9 @@
 // task from its own local deque (newest first: what it submitted itself), a normal task, a task
 // stolen from another worker's deque (oldest first), a low task. So a high task queued after a
 // low one starts first when both wait. Tasks submitted from a worker thread at normal priority
-// without a deadline or stop token go to that worker's deque.
+// without a deadline or stop token go to that worker's deque. A worker takes normal tasks from
+// the global queue up to 16 at a time, runs the first and keeps the rest in its deque, in queue
+// order, where idle workers steal them.
 //
 // Deadlines and cancellation: a task whose deadline passed before a worker took it is not run;
 // its future holds hotpath::deadline_exceeded. A task whose stop token was stopped while it
@@ -400,6 +402,9 @@ class thread_pool {
 
   using normal_queue = typename queue_type::template queue<queued>;
 
+  // Normal tasks a worker takes from the shared queue at once (see take_normal()).
+  static constexpr std::size_t take_batch = 16;
+
   // A worker's own deque: the owner pushes and pops at the back, thieves take the front.
   struct worker final : detail::helper {
     worker(thread_pool& p, unsigned i) : pool(p), index(i), normal_consumer(p.queues_[1]) {}
@@ -422,6 +427,8 @@ class thread_pool {
     bool spinning = false;  // counted in spinners_: looking for work
     // Used by the owner only (consumer tokens are single-threaded).
     detail::consumer_of_t<normal_queue> normal_consumer;
+    // Where take_normal() receives a batch (kept here, not built per call).
+    queued taken[take_batch];
   };
 
   template <class R, class Call>
@@ -580,6 +587,9 @@ class thread_pool {
   time_point sample_time() {
     if (opts_.timing_sample == 0) return time_point::min();
     thread_local unsigned countdown = 1;
+    // The countdown is the thread's, shared by every pool it posts to: one with a shorter period
+    // than the pool that left it must not skip its own first sample.
+    if (countdown > opts_.timing_sample) countdown = opts_.timing_sample;
     if (--countdown != 0) return time_point::min();
     countdown = opts_.timing_sample;
     return clock_.now();
@@ -660,7 +670,7 @@ class thread_pool {
         return true;
       }
     }
-    if (detail::try_pop_as(queues_[1], out, w.normal_consumer)) return true;
+    if (take_normal(w, out)) return true;
     for (std::size_t k = 1; k < workers_.size(); ++k) {
       worker& victim = *workers_[(w.index + k) % workers_.size()];
       if (victim.local_size.load(std::memory_order_acquire) == 0) continue;
@@ -673,6 +683,26 @@ class thread_pool {
       }
     }
     return try_pop_rare(2, out);
+  }
+
+  // Takes up to take_batch normal tasks in one queue operation: the first is returned, the
+  // others go to the worker's deque (where the other workers may steal them), in queue order.
+  // A pop from the shared queue touches lines every other worker and the producers write; a pop
+  // from the own deque touches only this worker's, so a burst of small tasks costs one shared
+  // operation per batch instead of one per task.
+  bool take_normal(worker& w, queued& out) {
+    queued* got = w.taken;
+    std::size_t n = detail::try_pop_bulk_as(queues_[1], got, take_batch, w.normal_consumer);
+    if (n == 0) return false;
+    out = std::move(got[0]);
+    if (n > 1) {
+      std::lock_guard lock(w.local_mu);
+      // The owner pops the back first: the oldest goes in last.
+      for (std::size_t k = n; k-- > 1;)
+        w.local.push_back(std::move(got[k]));
+      w.local_size.store(w.local.size(), std::memory_order_release);
+    }
+    return true;
   }
 
   // Tasks counted in unfinished_, not running and not finished: what is queued, give or take the
