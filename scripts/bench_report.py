@@ -7,7 +7,9 @@ peer time / hotpath time (equal to hotpath's throughput over the peer's when ite
 above 1 hotpath is faster. Medians of the repetitions are used when present.
 
 Targets: benchmarks/<module>/targets.json may list {"workload", "peer", "min_ratio", "target"};
-each such row of the table then says whether the ratio met its target.
+each such row of the table then says whether the ratio met its target. A target may name a
+"metric", a counter of the benchmark where lower is better (such as a latency percentile); its
+ratio is then peer counter / hotpath counter instead of a ratio of times.
 
 usage: bench_report.py RESULTS_DIR [--compiler TEXT] [--targets-dir benchmarks]
 Standard library only; charts need gnuplot (skipped with a note when it is missing).
@@ -29,6 +31,9 @@ import sys
 GB_SUFFIX = re.compile(r"^(real_time|process_time|manual_time|threads:\d+|min_time:.*|"
                        r"min_warmup_time:.*|repeats:\d+|iterations:\d+)$")
 TIME_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+# Numeric fields of a Google Benchmark entry that are not user counters.
+STANDARD_FIELDS = {"family_index", "per_family_instance_index", "repetitions",
+                   "repetition_index", "threads", "iterations", "real_time", "cpu_time"}
 
 
 def parse_name(run_name):
@@ -72,17 +77,20 @@ def load(results_dir):
                     # memory benchmarks report a size, not a time
                     "bytes_per_entry": e.get("bytes_per_entry"),
                     "bytes_per_second": e.get("bytes_per_second"),
+                    "counters": {k: v for k, v in e.items()
+                                 if isinstance(v, (int, float)) and k not in STANDARD_FIELDS},
             }
     return modules, context or {}
 
 
 def load_targets(targets_dir, module):
-    """(workload, peer) -> (min_ratio, text) from benchmarks/<module>/targets.json, if any."""
+    """(workload, peer) -> (min_ratio, text, metric or None) from
+    benchmarks/<module>/targets.json, if any."""
     path = os.path.join(targets_dir, module, "targets.json")
     if not os.path.exists(path):
         return {}
     with open(path) as f:
-        return {(t["workload"], t["peer"]): (float(t["min_ratio"]), t["target"])
+        return {(t["workload"], t["peer"]): (float(t["min_ratio"]), t["target"], t.get("metric"))
                 for t in json.load(f)}
 
 
@@ -207,14 +215,20 @@ def main():
             if not peers:
                 lines.append(f"| {workload} | {fmt_result(hot)} | (none) | | | |")
             for name, r in peers:
-                q = ratio(hot, r)
+                need, text, metric = targets.get((workload, name), (None, "", None))
+                hot_text, peer_text = fmt_result(hot), fmt_result(r)
+                if metric and hot["counters"].get(metric) and r["counters"].get(metric):
+                    q = r["counters"][metric] / hot["counters"][metric]
+                    hot_text += f", {metric} {hot['counters'][metric]:.4g}"
+                    peer_text += f", {metric} {r['counters'][metric]:.4g}"
+                else:
+                    q = ratio(hot, r)
                 rows.append((workload, name, q))
                 target = ""
-                if (workload, name) in targets:
-                    need, text = targets[(workload, name)]
+                if need is not None:
                     verdict = "met" if q >= need else f"**missed** by {need / q:.2f}x"
                     target = f"{text} (ratio >= {need:g}): {verdict}"
-                lines.append(f"| {workload} | {fmt_result(hot)} | {name} | {fmt_result(r)} "
+                lines.append(f"| {workload} | {hot_text} | {name} | {peer_text} "
                              f"| {q:.2f}x | {target} |")
         png = os.path.join(args.results_dir, f"{module}.png")
         if chart(module, rows, os.path.abspath(png)):

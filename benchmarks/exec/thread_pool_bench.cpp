@@ -234,7 +234,9 @@ void spin_for(std::chrono::nanoseconds d) {
 template <class Run>
 void spin_tasks(benchmark::State& state, Run run) {
   auto len = std::chrono::microseconds(state.range(0));
-  std::int64_t n = 40'000 / state.range(0);  // about 20 ms of ideal wall time on 2 threads
+  // About 200 ms of ideal wall time on 2 threads: long enough that the futex wake-ups at the
+  // start and the end (30 us at the median, up to 2 ms, on a small VM) weigh about 1%.
+  std::int64_t n = 400'000 / state.range(0);
   countdown done;
   for (auto _ : state) {
     done.reset(n);
