@@ -98,6 +98,7 @@ same_count "$T lines --zlib corpus.csv.gz" "$peers gzip_lines corpus.csv.gz"
 same_count "$T lines corpus.multi.csv.gz" "gzip -dc corpus.multi.csv.gz | wc -l"
 same_count "$T lines --xz-threads 2 corpus.t2.csv.xz" "xz -dc corpus.t2.csv.xz | wc -l"
 same_count "$T lines corpus.csv.bz2" "bzip2 -dc corpus.csv.bz2 | wc -l"
+same_count "$T lines --bz2-threads 2 corpus.csv.bz2" "bzip2 -dc corpus.csv.bz2 | wc -l"
 same_count "$T lines corpus.csv.zst" "zstd -dc corpus.csv.zst | wc -l"
 same_count "$T lines --mmap corpus.csv" "$peers lines corpus.csv"
 same_count "$T lines --threads 2 corpus.csv.gz" "wc -l < corpus.csv"
@@ -116,8 +117,9 @@ bench gz_multi_member_lines hotpath "$T lines corpus.multi.csv.gz" \
 bench xz_multiblock_2threads hotpath "$T lines --xz-threads 2 corpus.t2.csv.xz" \
   xz_T1 "xz -dc -T1 corpus.t2.csv.xz > /dev/null" xz_T2 "xz -dc -T2 corpus.t2.csv.xz > /dev/null"
 bench xz_single_block hotpath "$T lines corpus.csv.xz" xz "xz -dc corpus.csv.xz > /dev/null"
-bench bz2_lines hotpath "$T lines corpus.csv.bz2" bzip2 "bzip2 -dc corpus.csv.bz2 > /dev/null" \
-  lbzip2_n2 "lbzip2 -dc -n2 corpus.csv.bz2 > /dev/null"
+bench bz2_lines hotpath "$T lines corpus.csv.bz2" bzip2 "bzip2 -dc corpus.csv.bz2 > /dev/null"
+bench bz2_lines_2threads hotpath "$T lines --bz2-threads 2 corpus.csv.bz2" \
+  bzip2 "bzip2 -dc corpus.csv.bz2 > /dev/null" lbzip2_n2 "lbzip2 -dc -n2 corpus.csv.bz2 > /dev/null"
 bench zst_lines hotpath "$T lines corpus.csv.zst" zstd "zstd -dc corpus.csv.zst > /dev/null"
 bench plain_lines hotpath "$T lines --mmap corpus.csv" wc "wc -l corpus.csv" \
   python "$peers lines corpus.csv"

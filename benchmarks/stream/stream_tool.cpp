@@ -3,7 +3,8 @@
 // generator and the verifier.
 //
 //   hotpath_stream_tool gen --mb 64 --out DIR        corpus.csv and corpus.jsonl
-//   hotpath_stream_tool lines [--zlib] [--mmap] [--xz-threads N] [--threads N] FILE
+//   hotpath_stream_tool lines [--zlib] [--mmap] [--xz-threads N] [--bz2-threads N] [--threads N]
+//                            FILE
 //   hotpath_stream_tool csv FILE                     rows and fields
 //   hotpath_stream_tool jsonl [--threads N] FILE     validates every document
 //   hotpath_stream_tool verify FILE                  decoded bytes, CRC32 and lines
@@ -29,7 +30,7 @@ namespace {
 struct args {
   std::string cmd, file, out = ".";
   bool zlib = false, mmap = false;
-  unsigned xz_threads = 1, threads = 1;
+  unsigned xz_threads = 1, bz2_threads = 1, threads = 1;
   std::size_t mb = 64;
   std::size_t buffer_kb = 1024;
   std::size_t decode_kb = 256;
@@ -38,7 +39,8 @@ struct args {
 [[noreturn]] void usage() {
   std::fprintf(stderr,
                "usage: hotpath_stream_tool gen --mb N --out DIR | lines [--zlib] [--mmap] "
-               "[--xz-threads N] [--threads N] FILE | csv FILE | jsonl [--threads N] FILE | "
+               "[--xz-threads N] [--bz2-threads N] [--threads N] FILE | csv FILE | jsonl "
+               "[--threads N] FILE | "
                "verify FILE\n");
   std::exit(2);
 }
@@ -59,6 +61,8 @@ args parse(int argc, char** argv) {
       a.mmap = true;
     else if (s == "--xz-threads")
       a.xz_threads = static_cast<unsigned>(std::stoul(value()));
+    else if (s == "--bz2-threads")
+      a.bz2_threads = static_cast<unsigned>(std::stoul(value()));
     else if (s == "--threads")
       a.threads = static_cast<unsigned>(std::stoul(value()));
     else if (s == "--mb")
@@ -78,7 +82,8 @@ args parse(int argc, char** argv) {
 }
 
 hs::input_options input(const args& a) {
-  return {.codec = {.xz_threads = a.xz_threads}, .buffer_bytes = a.decode_kb << 10};
+  return {.codec = {.xz_threads = a.xz_threads, .bzip2_threads = a.bz2_threads},
+          .buffer_bytes = a.decode_kb << 10};
 }
 
 int gen(const args& a) {

@@ -40,6 +40,8 @@ struct codec_options {
   trailing_data trailing = trailing_data::error;
   /// xz: decoder threads for multi-block streams (liblzma's threaded decoder); 1 = single.
   unsigned xz_threads = 1;
+  /// bzip2: decoder threads; more than 1 decodes blocks in parallel (see bzip2.hpp).
+  unsigned bzip2_threads = 1;
   /// xz: memory limit of the decoder in bytes; a stream that needs more is a `format_error`.
   std::uint64_t xz_memlimit = std::uint64_t{1} << 30;
   /// zstd: the largest window a frame may ask for, as a power of two (27: 128 MiB, libzstd's
