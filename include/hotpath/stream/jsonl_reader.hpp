@@ -10,7 +10,9 @@
 // (`skip`, with an optional callback). Needs simdjson (Debian `libsimdjson-dev`); hotpath's
 // CMake defines HOTPATH_STREAM_HAS_SIMDJSON when it found it. Not thread-safe; simdjson may
 // run stage 1 of the next 1 MiB of a batch on its own helper thread (Debian builds it with
-// threads), which the reader joins before it moves on.
+// threads), which the reader joins before it moves on. `options::simdjson_thread = false`
+// keeps the reader on the calling thread: what a pool worker wants (`for_each_chunk`), since
+// the pool already has the cores busy.
 //
 //   hotpath::stream::jsonl_reader docs(hotpath::stream::file_source("events.jsonl.gz"));
 //   while (auto doc = docs.next()) total += int64_t((*doc)["bytes"]);
@@ -59,13 +61,18 @@ class jsonl_reader {
     /// Called for each skipped line with its number and simdjson's reason (`skip` only).
     std::function<void(std::uint64_t line, std::string_view reason)> on_bad_line{};
     std::size_t max_line_bytes = std::size_t{64} << 20;
+    /// Let simdjson run stage 1 of the next 1 MiB of a batch on its own helper thread (when
+    /// simdjson was built with threads; the reader joins it before it moves on).
+    bool simdjson_thread = true;
   };
 
   explicit jsonl_reader(Source source, options opts = {}, Clock clock = {})
       : in_(std::move(source), std::move(opts.input), std::move(clock)),
         bad_(opts.bad),
         on_bad_(std::move(opts.on_bad_line)),
-        max_line_(opts.max_line_bytes) {}
+        max_line_(opts.max_line_bytes) {
+    set_threaded(parser_, opts.simdjson_thread);
+  }
 
   /// The next document's root, or nullopt at the end of the input.
   std::optional<simdjson::dom::element> next() {
@@ -93,6 +100,33 @@ class jsonl_reader {
     }
   }
 
+  /// Starts over on another input, keeping what the parsers have allocated: a worker that
+  /// validates chunk after chunk of a file (`for_each_chunk`) allocates once, not per chunk.
+  /// Line numbers and counts start again from zero. Needs a move-assignable codec (`plain`
+  /// for decoded chunks, which must not be sniffed for magic bytes).
+  void reset(Source source, input_options input = {}, Clock clock = {}) {
+    using input_reader = block_reader<Source, Codec, Clock>;
+    in_ = input_reader(std::move(source), std::move(input), std::move(clock));
+    first_ = true;
+    batch_.clear();
+    pending_ = {};
+    len_ = 0;
+    view_ = {};
+    batch_first_line_ = 0;
+    stream_.reset();
+    it_ = {};
+    advance_ = false;
+    mode_ = mode::need_batch;
+    nl_ = 0;
+    nl_line_ = 0;
+    last_doc_line_ = 0;
+    fb_pos_ = 0;
+    fb_line_ = 0;
+    line_ = 0;
+    docs_ = 0;
+    skipped_ = 0;
+  }
+
   /// The 1-based line of the document `next()` returned last.
   [[nodiscard]] std::uint64_t line_number() const noexcept { return line_; }
   /// Documents returned so far.
@@ -104,6 +138,12 @@ class jsonl_reader {
 
  private:
   enum class mode { need_batch, batch, by_line };
+
+  // simdjson has the switch only when it was built with threads.
+  template <class Parser>
+  static void set_threaded(Parser& p, bool on) noexcept {
+    if constexpr (requires { p.threaded = on; }) p.threaded = on;
+  }
 
   // Gathers whole lines (the last one may lack its newline at the end of the input) into
   // batch_, with simdjson's padding after them; false when no input is left.
