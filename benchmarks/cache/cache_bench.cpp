@@ -277,6 +277,13 @@ int register_all = [] {
     warm(c);
     read_heavy(s, c);
   })->UseRealTime();
+  // libcuckoo's own 1-thread rate: its 2-thread rate over this one is the scaling the machine
+  // allows a concurrent map, next to which hotpath's scaling is judged.
+  RegisterBenchmark("read_heavy_1thread/cuckoo", [](benchmark::State& s) {
+    cuckoo_map c;
+    warm(c);
+    read_heavy(s, c);
+  })->UseRealTime();
   register_read_heavy_2threads<default_cache>("read_heavy_2threads/hotpath", [] {
     return std::make_unique<default_cache>(hotpath::cache_options<key, value>{.capacity = 100'000});
   });
