@@ -61,6 +61,7 @@ class list_lru {
 
 using default_cache = hotpath::cache<key, value>;
 using lru_cache = hotpath::cache<key, value, hotpath::eviction::lru>;
+using shared_reads_cache = hotpath::cache<key, value, hotpath::locking::shared_reads>;
 
 // Zipf 0.99 ranks over `n` keys, scattered over the key space.
 std::vector<key> zipf_keys(std::uint64_t n, std::size_t count, std::uint64_t seed) {
@@ -286,6 +287,16 @@ int register_all = [] {
   })->UseRealTime();
   register_read_heavy_2threads<default_cache>("read_heavy_2threads/hotpath", [] {
     return std::make_unique<default_cache>(hotpath::cache_options<key, value>{.capacity = 100'000});
+  });
+  // The same cache with gets under a shared lock (hotpath's option for caches many threads read).
+  RegisterBenchmark("read_heavy_1thread/hotpath_shared_reads", [](benchmark::State& s) {
+    shared_reads_cache c({.capacity = 100'000});
+    warm(c);
+    read_heavy(s, c);
+  })->UseRealTime();
+  register_read_heavy_2threads<shared_reads_cache>("read_heavy_2threads/hotpath_shared_reads", [] {
+    return std::make_unique<shared_reads_cache>(
+        hotpath::cache_options<key, value>{.capacity = 100'000});
   });
   register_read_heavy_2threads<list_lru>("read_heavy_2threads/list_lru",
                                          [] { return std::make_unique<list_lru>(100'000); });

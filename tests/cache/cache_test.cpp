@@ -108,6 +108,57 @@ TEST(Cache, StatsCountHitsMissesAndEvictions) {
   EXPECT_DOUBLE_EQ(st.hit_rate(), 2.0 / 3.0);
 }
 
+// With locking::shared_reads, once a second thread has read, gets take the shard lock shared and
+// log their hits in a per-thread slot; the next write replays them first, so the eviction order
+// is that of the calls.
+using shared_lru = hotpath::cache<int, int, hotpath::eviction::lru, hotpath::locking::shared_reads>;
+
+shared_lru& filled_shared(shared_lru& c) {
+  EXPECT_FALSE(c.get(0).has_value());                               // this thread reads first
+  std::thread([&] { EXPECT_FALSE(c.get(0).has_value()); }).join();  // a second: shared from now
+  for (int k = 1; k <= 3; ++k)
+    c.put(k, k);
+  return c;
+}
+
+TEST(Cache, SharedReadsReachThePolicyBeforeTheNextWrite) {
+  shared_lru c({.capacity = 3});
+  filled_shared(c);
+  EXPECT_EQ(c.get(1), 1);  // 1 is now the most recent
+  c.put(4, 4);             // evicts 2, the least recent
+  EXPECT_FALSE(c.contains(2));
+  EXPECT_TRUE(c.contains(1));
+  EXPECT_EQ(c.stats().hits, 1u);
+  EXPECT_EQ(c.stats().misses, 2u);
+}
+
+TEST(Cache, SharedReadsBeyondOneLogGoTheExclusiveWayInOrder) {
+  // More hits than one slot's log holds (32): the overflow goes the exclusive way, after the
+  // logged ones; then a hit on 2 leaves 3 the least recent.
+  shared_lru c({.capacity = 3});
+  filled_shared(c);
+  for (int i = 0; i < 40; ++i)
+    EXPECT_EQ(c.get(1), 1);
+  EXPECT_EQ(c.get(2), 2);
+  c.put(4, 4);
+  EXPECT_FALSE(c.contains(3));
+  EXPECT_TRUE(c.contains(1));
+  EXPECT_TRUE(c.contains(2));
+  EXPECT_EQ(c.stats().hits, 41u);
+}
+
+TEST(Cache, ASharedReadInAnotherThreadIsReplayedByThisThreadsWrite) {
+  shared_lru c({.capacity = 3});
+  filled_shared(c);
+  std::thread([&] { EXPECT_EQ(c.get(1), 1); }).join();
+  c.put(4, 4);
+  EXPECT_FALSE(c.contains(2));
+  EXPECT_TRUE(c.contains(1));
+  EXPECT_EQ(c.get_or_load(1, [] { return -1; }), 1);  // a shared hit: no load
+  EXPECT_EQ(c.get_or_load(5, [] { return 5; }), 5);   // a miss loads
+  EXPECT_EQ(c.stats().loads, 1u);
+}
+
 TEST(Cache, GetAllKeepsTheOrderOfTheKeys) {
   string_cache c({.capacity = 10});
   c.put(1, "a");
@@ -294,7 +345,8 @@ TEST(Cache, RefreshAheadReloadsAHotEntryBeforeItExpires) {
 // so a read of a value written for another key would show, and every value written ends in
 // exactly one place: still in the cache, or reported once to the listener. (A loaded value may
 // also end nowhere: a write of its key during the load wins and the load is not stored.)
-TEST(Cache, ConcurrentUseLosesNothingAndMixesNothingUp) {
+template <class Locking>
+void concurrent_use_loses_nothing() {
   constexpr std::uint32_t threads = 4;
   constexpr std::uint32_t ops = 40'000;
   enum : std::uint8_t { unused, put_value, loaded_value };
@@ -305,7 +357,7 @@ TEST(Cache, ConcurrentUseLosesNothingAndMixesNothingUp) {
     if (static_cast<int>(v >> 32) != k) ++wrong;
     ++seen[static_cast<std::size_t>(v & 0xffffffffu)];
   };
-  hotpath::cache<int, std::uint64_t> c(
+  hotpath::cache<int, std::uint64_t, Locking> c(
       {.capacity = 500,
        .shards = 4,
        .on_removal = [&](const int& k, const std::uint64_t& v, removal_cause) { account(k, v); }});
@@ -361,6 +413,14 @@ TEST(Cache, ConcurrentUseLosesNothingAndMixesNothingUp) {
   EXPECT_EQ(lost, 0u);
   EXPECT_EQ(twice, 0u);
   EXPECT_EQ(stray, 0u);
+}
+
+TEST(Cache, ConcurrentUseLosesNothingAndMixesNothingUp) {
+  concurrent_use_loses_nothing<hotpath::locking::sharded>();
+}
+
+TEST(Cache, ConcurrentUseWithSharedReadsLosesNothingAndMixesNothingUp) {
+  concurrent_use_loses_nothing<hotpath::locking::shared_reads>();
 }
 
 }  // namespace

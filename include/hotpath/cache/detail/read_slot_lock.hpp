@@ -1,0 +1,140 @@
+// hotpath/cache/detail/read_slot_lock.hpp: a reader-writer lock whose readers write only a
+// cache line of their own.
+//
+// A cache shard's lock is taken by every get. With a plain spin lock, threads reading the same
+// shards pass the lock's cache line (and the shard's read buffer) back and forth on about every
+// other operation. Here a reader marks its slot busy (a slot per thread, by a per-thread
+// number) and checks that no writer is in; a writer announces itself, then waits until no slot
+// is busy. Each slot carries a payload (the cache keeps its per-thread log of hits there) that
+// its reader may write while it holds the slot and a writer may use while it holds the lock.
+//
+//   read_slot_lock<buffer> lock(8);
+//   if (auto r = lock.try_lock_shared(detail::thread_slot())) { r.payload().add(...); ... }
+//   else { std::lock_guard g(lock); ... }             // a writer was in: the exclusive path
+//
+// The handshake is Dekker's: the reader's exchange on its busy flag and the writer's exchange on
+// the writer flag are each followed by a load of the other side's flag, all sequentially
+// consistent, so at least one of the two sees the other. A slot joins the set of used slots
+// before its first read, and a writer looks only at those, so the lock costs a one-thread user
+// little more than a spin lock. try_lock_shared never waits: with a writer in (or another thread of
+// the same slot reading) it fails and the caller takes the exclusive path, so readers cannot
+// starve a writer.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <thread>
+
+#include "hotpath/config.hpp"
+#include "hotpath/core/cache_line.hpp"
+#include "hotpath/core/detail/futex.hpp"
+
+namespace hotpath::inline HOTPATH_ABI::detail {
+
+/// A small number per thread (1, 2, 3, ... in order of first use) that picks its reader slot.
+/// Constant-initialized, so reading it costs no TLS initialization check.
+inline unsigned thread_slot() noexcept {
+  static std::atomic<unsigned> next{1};
+  thread_local unsigned mine = 0;
+  if (mine == 0) [[unlikely]]
+    mine = next.fetch_add(1, std::memory_order_relaxed);
+  return mine;
+}
+
+template <class Payload>
+class read_slot_lock {
+  struct alignas(cache_line_size) slot {
+    std::atomic<bool> busy{false};
+    Payload payload{};
+  };
+
+ public:
+  /// A held reader slot; release it with unlock_shared.
+  class reader {
+   public:
+    reader() = default;
+    explicit operator bool() const noexcept { return s_ != nullptr; }
+    Payload& payload() const noexcept { return s_->payload; }
+
+   private:
+    friend class read_slot_lock;
+    explicit reader(slot* s) noexcept : s_(s) {}
+    slot* s_ = nullptr;
+  };
+
+  /// `slots` is rounded up to a power of two, at most 32.
+  explicit read_slot_lock(unsigned slots)
+      : mask_(std::bit_ceil(std::clamp(slots, 1u, 32u)) - 1),
+        slots_(std::make_unique<slot[]>(static_cast<std::size_t>(mask_) + 1)) {}
+
+  /// Takes slot `index` (modulo the slot count) for reading; empty if a writer holds or wants
+  /// the lock, or another thread of the same slot is reading.
+  reader try_lock_shared(unsigned index) noexcept {
+    index &= mask_;
+    std::uint32_t bit = std::uint32_t{1} << index;
+    // A slot joins the set a writer waits on before its first read (see lock()).
+    if ((used_.load(std::memory_order_relaxed) & bit) == 0)
+      used_.fetch_or(bit, std::memory_order_seq_cst);
+    slot& s = slots_[index];
+    if (s.busy.exchange(true, std::memory_order_seq_cst)) return {};
+    if (writer_.load(std::memory_order_seq_cst)) {
+      s.busy.store(false, std::memory_order_release);
+      return {};
+    }
+    return reader(&s);
+  }
+  void unlock_shared(reader r) noexcept { r.s_->busy.store(false, std::memory_order_release); }
+
+  /// Exclusive: waits for the other writer, then for every reader in.
+  void lock() noexcept {
+    for (unsigned spins = 0;; ++spins) {
+      if (!writer_.load(std::memory_order_relaxed) &&
+          !writer_.exchange(true, std::memory_order_seq_cst)) {
+        break;
+      }
+      pause(spins);
+    }
+    // Only the slots ever used: a reader's bit is set before its busy flag, so a reader this
+    // load misses cannot have read the writer flag before it was set.
+    for (std::uint32_t m = used_.load(std::memory_order_seq_cst); m != 0; m &= m - 1) {
+      slot& s = slots_[static_cast<std::size_t>(std::countr_zero(m))];
+      for (unsigned spins = 0; s.busy.load(std::memory_order_seq_cst); ++spins)
+        pause(spins);
+    }
+  }
+  void unlock() noexcept { writer_.store(false, std::memory_order_release); }
+
+  /// Calls f(payload) for every slot; only while holding the lock exclusively.
+  template <class F>
+  void for_each_payload(F&& f) {
+    for (std::uint32_t m = used_.load(std::memory_order_relaxed); m != 0; m &= m - 1)
+      f(slots_[static_cast<std::size_t>(std::countr_zero(m))].payload);
+  }
+
+  /// Whether any slot has had a reader; only while holding the lock exclusively.
+  [[nodiscard]] bool read_before() const noexcept {
+    return used_.load(std::memory_order_relaxed) != 0;
+  }
+
+  [[nodiscard]] unsigned slot_count() const noexcept { return mask_ + 1; }
+
+ private:
+  static void pause(unsigned spins) noexcept {
+    if (spins < 256) {
+      cpu_relax();
+    } else {
+      std::this_thread::yield();  // the holder may have been preempted
+    }
+  }
+
+  std::atomic<bool> writer_{false};
+  std::atomic<std::uint32_t> used_{0};  // slots that have had a reader
+  unsigned mask_;
+  std::unique_ptr<slot[]> slots_;
+};
+
+}  // namespace hotpath::inline HOTPATH_ABI::detail
