@@ -29,10 +29,13 @@ struct sharded {
 /// lock shared: a reader writes only a cache line of its own (its slot's log of hits for the
 /// eviction policy), so threads reading the same shards stop passing the lock's line back and
 /// forth; writes take the lock exclusively and replay the logs first. Until a second thread
-/// uses the cache every read goes the exclusive way. For caches read by many threads at once;
+/// uses the cache every read goes the exclusive way. For caches read by more threads than CPUs;
 /// with an expiry policy reads stay exclusive (they may remove an entry and move the wheel).
-/// On a 2-vCPU VM with a Zipf 0.99, 95% get load (benchmarks/cache, read_heavy): two threads
-/// 13-22% faster than with locking::sharded, one thread 6-9% slower.
+/// Measured on a 2-vCPU VM, Zipf 0.99 with 95% gets (benchmarks/cache, read_heavy): in runs
+/// where the VM did not run both threads at once (the other vCPU taken by the host), two threads
+/// went 13-14 -> 16-18 M/s (+20-30%) over locking::sharded, whose readers then wait on a
+/// preempted lock holder; with both vCPUs running freely, 37.0 against 39.4 M/s (6% slower);
+/// one thread 5-7% slower.
 ///
 ///   hotpath::cache<K, V, hotpath::locking::shared_reads> c({.capacity = 1'000'000});
 struct shared_reads {
