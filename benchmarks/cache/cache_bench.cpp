@@ -288,7 +288,7 @@ int register_all = [] {
   register_read_heavy_2threads<default_cache>("read_heavy_2threads/hotpath", [] {
     return std::make_unique<default_cache>(hotpath::cache_options<key, value>{.capacity = 100'000});
   });
-  // The same cache with gets under a shared lock (hotpath's option for caches many threads read).
+  // The same cache with gets under a shared lock (locking::shared_reads).
   RegisterBenchmark("read_heavy_1thread/hotpath_shared_reads", [](benchmark::State& s) {
     shared_reads_cache c({.capacity = 100'000});
     warm(c);

@@ -6,7 +6,7 @@
 //   power of two; 0 picks one from the CPU count and the capacity), each with its own lock and
 //   its own share of the capacity. Eviction order is exact within a shard.
 // - locking::shared_reads: sharded, with gets under a shared lock whose readers write only their
-//   own cache line; for caches many threads read at once.
+//   own cache line; for caches read by more threads than there are CPUs to run them.
 // - locking::none: one shard, no lock: for single-threaded use (and exact order cache-wide).
 #pragma once
 
