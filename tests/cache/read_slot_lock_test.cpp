@@ -7,6 +7,7 @@
 #include <latch>
 #include <mutex>
 #include <random>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -51,6 +52,33 @@ TEST(ReadSlotLock, TwoReadersOfOneSlotDoNotShareIt) {
   auto c = lock.try_lock_shared(5);
   ASSERT_TRUE(c);
   lock.unlock_shared(c);
+}
+
+// The scoped reader gives its slot back however its scope ends, an exception included, so a
+// writer is not left waiting on it.
+TEST(ReadSlotLock, AScopedReaderReleasesItsSlotEvenWhenReadingThrows) {
+  lock_type lock(2);
+  {
+    lock_type::scoped_reader r(lock, 0);
+    ASSERT_TRUE(r);
+    r.payload().reads = 3;
+    EXPECT_FALSE(lock.try_lock_shared(0));  // held
+  }
+  EXPECT_THROW(
+      {
+        lock_type::scoped_reader r(lock, 0);
+        ASSERT_TRUE(r);
+        throw std::runtime_error("operator== threw");
+      },
+      std::runtime_error);
+  lock.lock();  // returns only if no slot is still busy
+  std::uint64_t seen = 0;
+  lock.for_each_payload([&](counter_payload& p) { seen += p.reads; });
+  lock.unlock();
+  EXPECT_EQ(seen, 3u);
+  lock.lock();
+  EXPECT_FALSE(lock_type::scoped_reader(lock, 1));  // refused while a writer holds the lock
+  lock.unlock();
 }
 
 // A writer that arrives while a reader is in waits for it; readers that come after the writer

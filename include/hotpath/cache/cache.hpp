@@ -249,11 +249,8 @@ class cache {
       if (read_shared()) {
         const auto hm = hashes(k);
         shard& s = shard_for(hm.second);
-        if (auto r = s.mu.try_lock_shared(detail::thread_slot())) {
-          bool found = s.table.find(lookup{&k, hm.first}) != s.table.end();
-          s.mu.unlock_shared(r);
-          return found;
-        }
+        if (typename shard_lock::scoped_reader r(s.mu, detail::thread_slot()); r)
+          return s.table.find(lookup{&k, hm.first}) != s.table.end();
       }
     }
     return with_key(k, [&](locked_key& at) { return live_index(at, k) != detail::nil_node; });
@@ -990,16 +987,10 @@ class cache {
   shared_result shared_get(const K& k, std::optional<V>& out, bool log_miss) {
     const auto hm = hashes(k);
     shard& s = shard_for(hm.second);
-    auto r = s.mu.try_lock_shared(detail::thread_slot());
-    if (!r) return shared_result::busy;
-    struct release {
-      shard_lock& mu;
-      decltype(r) held;
-      ~release() { mu.unlock_shared(held); }
-    };
     std::uint32_t i;
     {
-      release guard{s.mu, r};
+      typename shard_lock::scoped_reader r(s.mu, detail::thread_slot());
+      if (!r) return shared_result::busy;
       read_log& log = r.payload();
       if (log.count == read_batch) return shared_result::busy;
       auto it = s.table.find(lookup{&k, hm.first});

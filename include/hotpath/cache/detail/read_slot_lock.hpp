@@ -27,11 +27,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <thread>
 
+#include "hotpath/cache/detail/spin_mutex.hpp"
 #include "hotpath/config.hpp"
 #include "hotpath/core/cache_line.hpp"
-#include "hotpath/core/detail/futex.hpp"
 
 namespace hotpath::inline HOTPATH_ABI::detail {
 
@@ -89,6 +88,26 @@ class read_slot_lock {
   }
   void unlock_shared(reader r) noexcept { r.s_->busy.store(false, std::memory_order_release); }
 
+  /// try_lock_shared that releases the slot when it goes out of scope, so that an exception
+  /// thrown while reading (a key's operator==, a value's copy) cannot leave the slot busy and
+  /// every writer waiting on it.
+  class scoped_reader {
+   public:
+    scoped_reader(read_slot_lock& l, unsigned index) noexcept
+        : l_(l), r_(l.try_lock_shared(index)) {}
+    scoped_reader(const scoped_reader&) = delete;
+    scoped_reader& operator=(const scoped_reader&) = delete;
+    ~scoped_reader() {
+      if (r_) l_.unlock_shared(r_);
+    }
+    explicit operator bool() const noexcept { return static_cast<bool>(r_); }
+    Payload& payload() const noexcept { return r_.payload(); }
+
+   private:
+    read_slot_lock& l_;
+    reader r_;
+  };
+
   /// Exclusive: waits for the other writer, then for every reader in.
   void lock() noexcept {
     for (unsigned spins = 0;; ++spins) {
@@ -96,14 +115,14 @@ class read_slot_lock {
           !writer_.exchange(true, std::memory_order_seq_cst)) {
         break;
       }
-      pause(spins);
+      spin_backoff(spins);
     }
     // Only the slots ever used: a reader's bit is set before its busy flag, so a reader this
     // load misses cannot have read the writer flag before it was set.
     for (std::uint32_t m = used_.load(std::memory_order_seq_cst); m != 0; m &= m - 1) {
       slot& s = slots_[static_cast<std::size_t>(std::countr_zero(m))];
       for (unsigned spins = 0; s.busy.load(std::memory_order_seq_cst); ++spins)
-        pause(spins);
+        spin_backoff(spins);
     }
   }
   void unlock() noexcept { writer_.store(false, std::memory_order_release); }
@@ -123,14 +142,6 @@ class read_slot_lock {
   [[nodiscard]] unsigned slot_count() const noexcept { return mask_ + 1; }
 
  private:
-  static void pause(unsigned spins) noexcept {
-    if (spins < 256) {
-      cpu_relax();
-    } else {
-      std::this_thread::yield();  // the holder may have been preempted
-    }
-  }
-
   std::atomic<bool> writer_{false};
   std::atomic<std::uint32_t> used_{0};  // slots that have had a reader
   unsigned mask_;

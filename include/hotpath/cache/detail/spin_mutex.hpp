@@ -13,6 +13,16 @@
 
 namespace hotpath::inline HOTPATH_ABI::detail {
 
+/// One wait of a shard lock's spin loop: a CPU pause for the first 256, then a yield (the
+/// holder may have been preempted).
+inline void spin_backoff(unsigned spins) noexcept {
+  if (spins < 256) {
+    cpu_relax();
+  } else {
+    std::this_thread::yield();
+  }
+}
+
 class spin_mutex {
  public:
   void lock() noexcept {
@@ -21,11 +31,7 @@ class spin_mutex {
           !held_.exchange(true, std::memory_order_acquire)) {
         return;
       }
-      if (spins < 256) {
-        cpu_relax();
-      } else {
-        std::this_thread::yield();
-      }
+      spin_backoff(spins);
     }
   }
   bool try_lock() noexcept {
