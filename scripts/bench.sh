@@ -10,7 +10,9 @@ source "$here/deps.sh"
 cd "$here/.."
 hotpath_deps core bench
 jobs=${HOTPATH_JOBS:-$(nproc)}
-cmake --preset release
+# Tests stay out of this build: their tools (GoogleTest, promtool, curl) are scripts/test.sh's to
+# install, and a machine that only benchmarks should not need them.
+cmake --preset release -DHOTPATH_BUILD_TESTS=OFF
 cmake --build --preset release -j "$jobs"
 
 results=benchmarks/results
