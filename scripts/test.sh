@@ -8,7 +8,8 @@ preset=${1:-dev}
 cd "$here/.."
 hotpath_deps core test
 jobs=${HOTPATH_JOBS:-$(nproc)}
-cmake --preset "$preset"
+# bench.sh turns tests off in the release tree; turn them back on for whichever preset runs here.
+cmake --preset "$preset" -DHOTPATH_BUILD_TESTS=ON
 cmake --build --preset "$preset" -j "$jobs"
 # TSan needs the address-space layout its shadow memory expects; newer kernels randomise more
 # than it knows, so run the sanitized tests without ASLR where setarch can do that.
