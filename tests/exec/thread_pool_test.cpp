@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -396,17 +397,47 @@ TEST(ThreadPool, PauseHoldsTasksUntilResume) {
   EXPECT_EQ(ran.load(), 20);
 }
 
-TEST(ThreadPool, DestroyingDrainsQueuedTasksByDefault) {
-  std::atomic<int> ran{0};
+// The pool is paused while the tasks queue, so none can run before the destructor starts: what
+// runs, runs because shutdown drained it. Each queued task submits a child while the pool
+// drains; the children run too.
+TEST(ThreadPool, DestroyingDrainsQueuedTasksAndWhatTheySubmit) {
+  std::atomic<int> parents{0};
+  std::atomic<int> children{0};
+  auto pool = std::make_unique<default_pool>(hotpath::thread_pool_options{.threads = 2});
+  pool->pause();
+  for (int i = 0; i < 100; ++i) {
+    pool->post([&, p = pool.get()] {
+      ++parents;
+      p->post([&] { ++children; });
+    });
+  }
+  EXPECT_EQ(pool->stats().queue_depth, 100u);
+  EXPECT_EQ(parents.load(), 0);
+  pool.reset();
+  EXPECT_EQ(parents.load(), 100);
+  EXPECT_EQ(children.load(), 100);
+}
+
+TEST(ThreadPool, SubmitFromOutsideThrowsOnceShutdownBegan) {
+  default_pool pool({.threads = 1});
   gate g;
-  auto pool = std::make_unique<default_pool>(hotpath::thread_pool_options{.threads = 1});
-  auto blocker = g.block(*pool);
-  for (int i = 0; i < 100; ++i)
-    pool->post([&] { ++ran; });
-  std::thread destroyer([&] { pool.reset(); });
+  auto blocker = g.block(pool);
+  std::thread stopper([&] { pool.shutdown(); });
+  // shutdown() closes the pool before it waits for the running task; poll until it has.
+  bool refused = false;
+  while (!refused) {
+    try {
+      pool.post([] {});
+      std::this_thread::yield();
+    } catch (const hotpath::error&) {
+      refused = true;
+    }
+  }
   g.release();
-  destroyer.join();
-  EXPECT_EQ(ran.load(), 100);
+  stopper.join();
+  blocker.get();
+  auto st = pool.stats();
+  EXPECT_EQ(st.submitted, st.completed + st.cancelled);
 }
 
 TEST(ThreadPool, CancelModeCompletesQueuedFuturesWithCancelled) {
@@ -427,6 +458,107 @@ TEST(ThreadPool, CancelModeCompletesQueuedFuturesWithCancelled) {
   for (auto& f : fs)
     EXPECT_THROW(f.get(), hotpath::cancelled);
   EXPECT_EQ(ran.load(), 0);
+}
+
+// Workers take normal tasks from the shared queue 16 at a time, so a cancel that empties the
+// queues races with workers holding such batches. Whatever the timing, every future ends exactly
+// once, with its value or with cancelled, and the counters add up.
+TEST(ThreadPool, CancelModeUnderLoadEndsEveryFutureExactlyOnce) {
+  for (int round = 0; round < 20; ++round) {
+    constexpr int n = 20'000;
+    std::atomic<int> ran{0};
+    default_pool pool({.threads = 2});
+    std::vector<hotpath::future<int>> fs;
+    fs.reserve(n);
+    for (int i = 0; i < n; ++i) {
+      fs.push_back(pool.submit([&ran, i] {
+        ++ran;
+        return i;
+      }));
+    }
+    while (ran.load() < 100)
+      std::this_thread::yield();
+    pool.shutdown(shutdown_mode::cancel);
+    int values = 0;
+    int cancelled = 0;
+    for (int i = 0; i < n; ++i) {
+      try {
+        EXPECT_EQ(fs[static_cast<std::size_t>(i)].get(), i);
+        ++values;
+      } catch (const hotpath::cancelled&) {
+        ++cancelled;
+      }
+    }
+    EXPECT_EQ(values, ran.load());
+    EXPECT_EQ(values + cancelled, n);
+    auto st = pool.stats();
+    EXPECT_EQ(st.submitted, static_cast<std::uint64_t>(n));
+    EXPECT_EQ(st.completed, static_cast<std::uint64_t>(values));
+    EXPECT_EQ(st.cancelled, static_cast<std::uint64_t>(cancelled));
+  }
+}
+
+TEST(ThreadPool, SubmitBulkReturnsEveryResultInOrder) {
+  default_pool pool({.threads = 2});
+  std::vector<std::function<int()>> tasks;
+  for (int i = 0; i < 1000; ++i)
+    tasks.emplace_back([i] {
+      if (i == 500) throw std::runtime_error("five hundred");
+      return i * 3;
+    });
+  auto fs = pool.submit_bulk(tasks);
+  ASSERT_EQ(fs.size(), 1000u);
+  for (int i = 0; i < 1000; ++i) {
+    if (i == 500) {
+      EXPECT_THROW((void)fs[500].get(), std::runtime_error);
+    } else {
+      EXPECT_EQ(fs[static_cast<std::size_t>(i)].get(), i * 3);
+    }
+  }
+  pool.wait_idle();
+  auto st = pool.stats();
+  EXPECT_EQ(st.submitted, 1000u);
+  EXPECT_EQ(st.completed, 1000u);
+  EXPECT_EQ(st.failed, 1u);
+}
+
+TEST(ThreadPool, APostedTaskPastItsDeadlineIsNotRun) {
+  hotpath::manual_clock clk;
+  std::atomic<int> errors{0};
+  manual_pool pool({.threads = 1, .on_error = [&](std::exception_ptr) { ++errors; }}, clk);
+  gate g;
+  auto blocker = g.block(pool);
+  bool late_ran = false;
+  bool on_time_ran = false;
+  pool.post({.deadline = clk.now() + 10ms}, [&] { late_ran = true; });
+  pool.post({.deadline = clk.now() + 50ms}, [&] { on_time_ran = true; });
+  clk.advance(20ms);
+  g.release();
+  pool.wait_idle();
+  EXPECT_FALSE(late_ran);
+  EXPECT_TRUE(on_time_ran);
+  EXPECT_EQ(errors.load(), 0);  // an expired post is counted, not reported as an error
+  auto st = pool.stats();
+  EXPECT_EQ(st.expired, 1u);
+  EXPECT_EQ(st.completed, 2u);
+}
+
+TEST(ThreadPool, WithoutAnErrorHandlerPostedErrorsAreCountedAndTheFirstIsPrinted) {
+  testing::internal::CaptureStderr();
+  {
+    default_pool pool({.threads = 2, .name = "loud"});
+    for (int i = 0; i < 3; ++i)
+      pool.post([i] { throw std::runtime_error("bad row " + std::to_string(i)); });
+    pool.post([] { throw 7; });
+    pool.wait_idle();
+    auto st = pool.stats();
+    EXPECT_EQ(st.failed, 4u);
+    EXPECT_EQ(st.completed, 4u);
+  }
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(err.find("hotpath::thread_pool 'loud': a posted task threw"), 0u) << err;
+  // Exactly one line, whichever task failed first.
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
 }
 
 TEST(ThreadPool, DelayedTasksRunAfterTheirDelayOrAreCancelledAtShutdown) {
@@ -534,6 +666,23 @@ TEST(ThreadPool, RunsThreadHooksAndNamesThreads) {
   EXPECT_EQ(names, (std::vector<std::string>{"parser-0", "parser-1"}));
 #endif
   EXPECT_EQ(exited.load(), 2);
+}
+
+TEST(ThreadPool, CutsThreadNamesToTheFifteenCharactersLinuxKeeps) {
+#if defined(__linux__)
+  std::string name;
+  {
+    default_pool pool({.threads = 1, .name = "document-ingest", .on_thread_start = [&](unsigned) {
+                         char buf[16] = {};
+                         pthread_getname_np(pthread_self(), buf, sizeof buf);
+                         name = buf;
+                       }});
+    pool.wait_idle();
+  }
+  EXPECT_EQ(name, "document-ingest");  // "document-ingest-0" cut to 15
+#else
+  GTEST_SKIP() << "thread names are read back on Linux only";
+#endif
 }
 
 }  // namespace

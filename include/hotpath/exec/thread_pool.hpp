@@ -39,9 +39,12 @@
 // posts costs one wake-up, not one per task.
 //
 // Shutdown: the destructor (or shutdown()) stops the pool by options.on_destroy:
-// shutdown_mode::drain runs every queued task first (resuming a paused pool); shutdown_mode::cancel
-// completes queued tasks' futures with hotpath::cancelled without running them. Running tasks
-// always finish. submit/post after shutdown throw hotpath::error.
+// shutdown_mode::drain runs every queued task first (resuming a paused pool), including tasks
+// that queued tasks submit while it drains; shutdown_mode::cancel completes every task that has
+// not started, queued or already taken by a worker, with hotpath::cancelled without running it.
+// Running tasks always finish. Once shutdown has begun, submit/post from outside the pool (and
+// post_after/submit_after from anywhere) throw hotpath::error; the pool's own tasks may still
+// submit until the workers have stopped.
 //
 // Thread safety: every member may be called from any thread, including pool workers, except
 // wait_idle, shutdown and the destructor: on a worker of the same pool they would wait for
@@ -270,6 +273,39 @@ class thread_pool {
     return fut;
   }
 
+  /// Submits every callable of `tasks` (moved out of it) and returns their futures, in order.
+  /// The tasks go to the shared normal queue in groups of 64 per queue operation, so any worker
+  /// may start any of them.
+  template <std::ranges::input_range R>
+  [[nodiscard]] auto submit_bulk(R&& tasks) {
+    check_open();
+    using fn = std::remove_cvref_t<std::ranges::range_reference_t<R>>;
+    static_assert(std::is_invocable_v<fn&>,
+                  "hotpath::thread_pool::submit_bulk: the range's elements must be callable "
+                  "without arguments");
+    using result = std::invoke_result_t<fn&>;
+    std::vector<future<result>> futures;
+    if constexpr (std::ranges::sized_range<R>) {
+      futures.reserve(static_cast<std::size_t>(std::ranges::size(tasks)));
+    }
+    constexpr std::size_t chunk = 64;
+    queued batch[chunk];
+    std::size_t n = 0;
+    auto push = [&] {
+      push_normal_bulk(batch, n, n);
+      n = 0;
+    };
+    for (auto&& f : tasks) {
+      detail::promise<result> p;
+      futures.push_back(detail::make_future(p));
+      batch[n].work = detail::task(future_body<result, fn>{fn(std::move(f)), std::move(p)});
+      batch[n].enqueued = sample_time();
+      if (++n == chunk) push();
+    }
+    if (n != 0) push();
+    return futures;
+  }
+
   /// Posts every callable of `tasks` (moved out of it) in bulk. Callables are grouped into runs
   /// that one worker executes back to back: one queue operation and one counter update per run,
   /// not per callable. A run holds up to 32; with a sized range, few enough that every worker
@@ -291,10 +327,7 @@ class thread_pool {
     std::vector<fn> run;
     run.reserve(per_run);
     auto push = [&] {
-      unfinished_.fetch_add(count, std::memory_order_seq_cst);
-      submitted_.inc(count);
-      queues_[static_cast<int>(priority::normal)].push_bulk(batch, runs);
-      wake(static_cast<int>(std::min<std::size_t>(runs, workers_.size())));
+      push_normal_bulk(batch, runs, count);
       runs = 0;
       count = 0;
     };
@@ -339,7 +372,12 @@ class thread_pool {
     metrics_handle_.reset();
     closed_.store(true, std::memory_order_seq_cst);
     stop_timer();
-    if (mode == shutdown_mode::cancel) cancel_queued();
+    if (mode == shutdown_mode::cancel) {
+      // Set before the queues are emptied: a worker may hold a batch it took from the shared
+      // queue and has not yet put in its deque; execute() drops those when they come out.
+      cancelling_.store(true, std::memory_order_seq_cst);
+      cancel_queued();
+    }
     stopping_.store(true, std::memory_order_seq_cst);
     paused_.store(false, std::memory_order_seq_cst);
     wake_all();
@@ -575,8 +613,10 @@ class thread_pool {
       t.work.fail(std::make_exception_ptr(cancelled("hotpath: pool shut down")));
   }
 
+  // A task of this pool may submit while shutdown drains (or cancels) the queues: its worker
+  // is still running, and runs (or drops) what it queued before it stops.
   void check_open() const {
-    if (closed_.load(std::memory_order_acquire)) {
+    if (closed_.load(std::memory_order_acquire) && detail::tls_pool != this) {
       hotpath::detail::throw_error("hotpath::thread_pool '", opts_.name,
                                    "': submit after shutdown");
     }
@@ -613,6 +653,15 @@ class thread_pool {
       queues_[p].push(std::move(item));
     }
     wake(1);
+  }
+
+  // Queues `n` items holding `tasks` tasks in all (a post_bulk run holds several) in one
+  // operation, counted before they are visible as in enqueue().
+  void push_normal_bulk(queued* items, std::size_t n, std::size_t tasks) {
+    unfinished_.fetch_add(tasks, std::memory_order_seq_cst);
+    submitted_.inc(tasks);
+    queues_[static_cast<int>(priority::normal)].push_bulk(items, n);
+    wake(static_cast<int>(std::min<std::size_t>(n, workers_.size())));
   }
 
   template <class Work>
@@ -749,7 +798,10 @@ class thread_pool {
   }
 
   void execute(queued& item) {
-    if (item.stop.stop_requested()) {
+    if (HOTPATH_UNLIKELY(cancelling_.load(std::memory_order_relaxed))) {
+      item.work.fail(std::make_exception_ptr(cancelled("hotpath: pool shut down")));
+      cancelled_.inc();
+    } else if (item.stop.stop_requested()) {
       item.work.fail(std::make_exception_ptr(cancelled()));
       cancelled_.inc();
     } else if (item.deadline != time_point::max() && clock_.now() >= item.deadline) {
@@ -958,6 +1010,7 @@ class thread_pool {
   std::atomic<bool> paused_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> closed_{false};
+  std::atomic<bool> cancelling_{false};
   std::atomic<bool> error_reported_{false};
 
   metrics::counter submitted_;
