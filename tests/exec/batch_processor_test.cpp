@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <latch>
 #include <map>
 #include <mutex>
@@ -14,6 +16,7 @@
 
 #include "hotpath/core/clock.hpp"
 #include "hotpath/exec/thread_pool.hpp"
+#include "hotpath/metrics/registry.hpp"
 
 namespace {
 
@@ -291,6 +294,10 @@ TEST(BatchProcessor, AccountsForEveryItemUnderOverflowFromFourProducers) {
     {
       hotpath::batch_processor<int> bp(pool,
                                        [&](const std::vector<int>& b) {
+                                         // Hold the sink until the buffer has overflowed once,
+                                         // so the overflow path runs whatever the timing.
+                                         while (refused.load() == 0)
+                                           std::this_thread::yield();
                                          for (int v : b)
                                            seen[static_cast<std::size_t>(v)]++;
                                        },
@@ -317,13 +324,195 @@ TEST(BatchProcessor, AccountsForEveryItemUnderOverflowFromFourProducers) {
       // Every item is either delivered or handed to on_drop, exactly once.
       EXPECT_EQ(s.delivered + s.rejected + s.dropped, seen.size());
       EXPECT_EQ(s.rejected + s.dropped, refused.load());
+      EXPECT_GT(refused.load(), 0u);
       EXPECT_EQ(s.added, accepted.load());
+      if (policy == overflow::reject) {
+        EXPECT_EQ(s.dropped, 0u);
+      }
     }
     std::size_t once = 0;
     for (auto& h : seen)
       once += h.load() == 1 ? 1 : 0;
     EXPECT_EQ(once, seen.size());
   }
+}
+
+// overflow::block under load: producers wait instead of losing items, so every item reaches the
+// sink exactly once, and no more than `capacity` items are ever accepted and undelivered.
+TEST(BatchProcessor, BlockingProducersLoseNothingAndNeverPassTheCapacity) {
+  hotpath::thread_pool<> pool({.threads = 2});
+  constexpr int producers = 4;
+  constexpr int per_producer = 25'000;
+  constexpr std::size_t capacity = 100;
+  std::vector<std::atomic<std::uint8_t>> seen(producers * per_producer);
+  std::atomic<std::uint64_t> max_depth{0};
+  hotpath::batch_processor<int>* self = nullptr;
+  {
+    hotpath::batch_processor<int> bp(
+        pool,
+        [&](const std::vector<int>& b) {
+          std::uint64_t depth = self->stats().queue_depth;
+          std::uint64_t m = max_depth.load();
+          while (depth > m && !max_depth.compare_exchange_weak(m, depth)) {
+          }
+          for (int v : b)
+            seen[static_cast<std::size_t>(v)]++;
+        },
+        {.max_items = 16,
+         .max_delay = 1ms,
+         .capacity = capacity,
+         .on_overflow = overflow::block,
+         .max_in_flight = 2});
+    self = &bp;
+    std::vector<std::thread> ps;
+    for (int p = 0; p < producers; ++p) {
+      ps.emplace_back([&, p] {
+        for (int i = 0; i < per_producer; ++i)
+          EXPECT_TRUE(bp.add(p * per_producer + i));
+      });
+    }
+    for (auto& t : ps)
+      t.join();
+    bp.close();
+    auto s = bp.stats();
+    EXPECT_EQ(s.added, seen.size());
+    EXPECT_EQ(s.delivered, seen.size());
+    EXPECT_EQ(s.rejected + s.dropped, 0u);
+  }
+  EXPECT_LE(max_depth.load(), capacity);
+  EXPECT_GT(max_depth.load(), 0u);
+  std::size_t once = 0;
+  for (auto& h : seen)
+    once += h.load() == 1 ? 1 : 0;
+  EXPECT_EQ(once, seen.size());
+}
+
+// max_in_flight = 2: two batches reach the sink at once (the first two calls wait for each
+// other), and never three.
+TEST(BatchProcessor, RunsUpToMaxInFlightBatchesAtOnce) {
+  hotpath::thread_pool<> pool({.threads = 4});
+  std::mutex mu;
+  std::condition_variable cv;
+  int inside = 0;
+  int most = 0;
+  int calls = 0;
+  int arrived = 0;
+  bool timed_out = false;
+  hotpath::batch_processor<int> bp(pool,
+                                   [&](const std::vector<int>&) {
+                                     std::unique_lock lock(mu);
+                                     most = std::max(most, ++inside);
+                                     if (++calls <= 2) {
+                                       // The first two batches meet here: only a second batch
+                                       // in flight can let the first one go on.
+                                       ++arrived;
+                                       cv.notify_all();
+                                       if (!cv.wait_for(lock, 30s, [&] { return arrived == 2; }))
+                                         timed_out = true;
+                                     }
+                                     --inside;
+                                   },
+                                   {.max_items = 1, .max_in_flight = 2});
+  for (int i = 0; i < 8; ++i)
+    bp.add(i);
+  bp.flush();
+  EXPECT_FALSE(timed_out);
+  EXPECT_EQ(most, 2);
+  EXPECT_EQ(calls, 8);
+  EXPECT_EQ(bp.stats().delivered, 8u);
+}
+
+// One partition, three batches in flight that finish out of order: each flush() still returns
+// only once every item added before it has reached the sink.
+TEST(BatchProcessor, FlushWaitsForEveryEarlierBatchWhenBatchesOverlap) {
+  hotpath::thread_pool<> pool({.threads = 3});
+  constexpr int n = 30'000;
+  std::vector<std::atomic<std::uint8_t>> delivered(n);
+  std::atomic<int> added_upto{0};
+  std::atomic<int> broken_flushes{0};
+  {
+    hotpath::batch_processor<int> bp(pool,
+                                     [&](const std::vector<int>& b) {
+                                       if (b.front() % 7 == 0) {  // some batches take longer
+                                         auto until = std::chrono::steady_clock::now() + 20us;
+                                         while (std::chrono::steady_clock::now() < until) {
+                                         }
+                                       }
+                                       for (int v : b)
+                                         delivered[static_cast<std::size_t>(v)]++;
+                                     },
+                                     {.max_items = 4, .max_in_flight = 3});
+    std::thread producer([&] {
+      for (int i = 0; i < n; ++i) {
+        bp.add(i);
+        added_upto.store(i + 1);
+      }
+    });
+    std::thread flusher([&] {
+      for (int round = 0; round < 300; ++round) {
+        int upto = added_upto.load();
+        bp.flush();
+        for (int i = 0; i < upto; ++i) {
+          if (delivered[static_cast<std::size_t>(i)].load() != 1) {
+            ++broken_flushes;
+            break;
+          }
+        }
+      }
+    });
+    producer.join();
+    flusher.join();
+    bp.flush();
+    EXPECT_EQ(bp.stats().delivered, static_cast<std::uint64_t>(n));
+  }
+  EXPECT_EQ(broken_flushes.load(), 0);
+  std::size_t once = 0;
+  for (auto& d : delivered)
+    once += d.load() == 1 ? 1 : 0;
+  EXPECT_EQ(once, delivered.size());
+}
+
+TEST(BatchProcessor, WithoutADeadLetterAFailedBatchIsCountedAndReportedOnce) {
+  hotpath::thread_pool<> pool({.threads = 1});
+  testing::internal::CaptureStderr();
+  {
+    hotpath::batch_processor<int> bp(
+        pool, [](const std::vector<int>&) { throw std::runtime_error("db down"); },
+        {.max_items = 2});
+    for (int i = 0; i < 6; ++i)
+      bp.add(i);
+    bp.flush();
+    auto s = bp.stats();
+    EXPECT_EQ(s.dead_lettered, 6u);
+    EXPECT_EQ(s.delivered, 0u);
+    EXPECT_EQ(s.sink_failures, 3u);
+  }
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(err,
+            "hotpath::batch_processor: a batch of 2 items failed every attempt (db down) and has "
+            "no dead_letter; counted in stats().dead_lettered\n");
+}
+
+TEST(BatchProcessor, ExportsItsStatsToARegistry) {
+  hotpath::thread_pool<> pool({.threads = 1});
+  hotpath::metrics::registry reg;
+  std::string page;
+  {
+    hotpath::batch_processor<int> bp(pool, [](const std::vector<int>&) {}, {.max_items = 2});
+    bp.register_metrics(reg, "rows");
+    for (int i = 0; i < 5; ++i)
+      bp.add(i);
+    bp.flush();
+    page = reg.render_prometheus();
+  }
+  EXPECT_NE(page.find("\nrows_items_added_total 5\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("\nrows_items_delivered_total 5\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("\nrows_batches_total{reason=\"items\"} 2\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("\nrows_batches_total{reason=\"explicit\"} 1\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("\nrows_queue_depth 0\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("\nrows_sink_seconds_count 3\n"), std::string::npos) << page;
+  // Unregistered with the processor: the registry no longer reads a dead object.
+  EXPECT_EQ(reg.render_prometheus().find("rows_"), std::string::npos);
 }
 
 TEST(BatchProcessor, KeepsTheOrderOfEachKeyAcrossPartitions) {

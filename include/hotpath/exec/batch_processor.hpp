@@ -12,8 +12,9 @@
 // A batch is handed to the sink when it holds `max_items` items, when its weight (by the weigher
 // policy) would pass `max_bytes`, or when its oldest item has waited `max_delay` on the clock
 // policy. An item heavier than `max_bytes` goes alone, at once. Sinks run on the pool, at most
-// `max_in_flight` batches at a time; with `partitions` > 1 items are spread by `key`, and a
-// partition has at most one batch in flight, so items of one key reach the sink in order.
+// `max_in_flight` batches at a time. With one partition (the default) those batches may overlap
+// and finish in any order; with `partitions` > 1 items are spread by `key`, and a partition has
+// at most one batch in flight, so items of one key reach the sink in order.
 //
 // Backpressure: at most `capacity` items are accepted and not yet delivered. When full, add()
 // follows `on_overflow`: overflow::block waits (up to `block_timeout`), overflow::reject refuses
@@ -24,7 +25,10 @@
 // worker waits); after the last attempt the batch goes to `dead_letter` with the exception (by
 // default it is counted and reported on stderr). No item is lost silently.
 //
-// Time: a manual clock policy makes max_delay testable: advance it and call poll().
+// Time: a manual clock policy makes max_delay testable: advance it and call poll(). (The pool's
+// timer still wakes on real time while items wait, about once per max_delay; with a manual
+// clock those wake-ups find nothing old enough and only re-arm.)
+// Metrics: stats() is a snapshot; register_metrics() exports it to a metrics::registry.
 // Thread safety: every member may be called from any thread; the sink is called for one batch
 // at a time per partition. close() (and the destructor) stop intake and deliver everything.
 #pragma once
@@ -51,7 +55,9 @@
 #include "hotpath/core/error.hpp"
 #include "hotpath/core/weigher.hpp"
 #include "hotpath/exec/retry.hpp"
+#include "hotpath/metrics/exposition.hpp"
 #include "hotpath/metrics/histogram.hpp"
+#include "hotpath/metrics/registry.hpp"
 
 namespace hotpath::inline HOTPATH_ABI {
 
@@ -117,6 +123,8 @@ class batch_processor {
     std::function<void(T&&, overflow)> on_drop = {};
   };
 
+  /// Delivers to `sink` on `pool` (any type with post(f) and post_after(delay, f), such as
+  /// thread_pool<>), which must outlive the processor. Throws hotpath::error on invalid options.
   template <class Pool>
   batch_processor(Pool& pool, sink_type sink, options opts = {}, clock_type clk = clock_type{})
       : sink_(std::move(sink)), opts_(std::move(opts)), clock_(std::move(clk)) {
@@ -138,7 +146,11 @@ class batch_processor {
 
   batch_processor(const batch_processor&) = delete;
   batch_processor& operator=(const batch_processor&) = delete;
-  ~batch_processor() { close(); }
+  /// close(): delivers what waits and waits for the sink.
+  ~batch_processor() {
+    close();
+    metrics_handle_.reset();
+  }
 
   /// Accepts an item, applying the overflow policy when full; false if it was refused.
   /// Throws hotpath::error after close().
@@ -158,7 +170,8 @@ class batch_processor {
     for (std::size_t p = 0; p < lanes_.size(); ++p)
       cut(lock, p, flush_reason::explicit_);
     launch_ready(lock);
-    // Lanes deliver their batches in order, so "this lane's batches so far are done" is exact.
+    // A lane's `done` counts its batches finished without a gap, so "every batch cut so far is
+    // done" is exact even when batches of one lane overlap.
     std::vector<std::uint64_t> target(lanes_.size());
     for (std::size_t p = 0; p < lanes_.size(); ++p)
       target[p] = lanes_[p].cut;
@@ -200,6 +213,7 @@ class batch_processor {
     done_cv_.wait(lock, [&] { return in_flight_ == 0 && finishing_ == 0; });
   }
 
+  /// Counters since construction, the items waiting now and the sink-time histogram.
   [[nodiscard]] batch_stats stats() const {
     batch_stats s;
     {
@@ -211,6 +225,36 @@ class batch_processor {
     return s;
   }
 
+  /// Exports stats() into `reg` under `<name>_...` until the processor is destroyed (or this is
+  /// called again).
+  void register_metrics(metrics::registry& reg, std::string name) {
+    metrics_handle_ = reg.add_collector([this, name = std::move(name)](metrics::exposition& out) {
+      batch_stats s = stats();
+      out.add_counter(name + "_items_added_total", "Items accepted.", {}, s.added);
+      out.add_counter(name + "_items_delivered_total", "Items in batches the sink took.", {},
+                      s.delivered);
+      out.add_counter(name + "_items_dead_lettered_total",
+                      "Items in batches that failed every attempt.", {}, s.dead_lettered);
+      out.add_counter(name + "_items_rejected_total",
+                      "Items refused by overflow::reject or a block timeout.", {}, s.rejected);
+      out.add_counter(name + "_items_dropped_total", "Items evicted by overflow::drop_oldest.", {},
+                      s.dropped);
+      out.add_counter(name + "_sink_failures_total", "Sink calls that threw, retries included.", {},
+                      s.sink_failures);
+      static constexpr std::string_view reasons[] = {"items", "bytes", "oversized", "delay",
+                                                     "explicit"};
+      for (std::size_t r = 0; r < std::size(reasons); ++r) {
+        metrics::label why[] = {{"reason", reasons[r]}};
+        out.add_counter(name + "_batches_total", "Batches handed to the sink, by flush reason.",
+                        why, s.flushes[r]);
+      }
+      out.add_gauge(name + "_queue_depth", "Items accepted and not yet delivered.", {},
+                    static_cast<double>(s.queue_depth));
+      out.add_histogram(name + "_sink_seconds", "Time per sink call.", {}, s.sink_ns,
+                        {.scale = 1e-9});
+    });
+  }
+
  private:
   struct lane {
     batch items;
@@ -219,7 +263,11 @@ class batch_processor {
     bool busy = false;                                 // a batch of this lane is in flight
     std::deque<std::pair<batch, flush_reason>> ready;  // cut, waiting for the lane or a slot
     std::uint64_t cut = 0;                             // batches cut so far
-    std::uint64_t done = 0;                            // batches delivered or dead-lettered so far
+    std::uint64_t started = 0;                         // batches handed to the pool so far
+    // Batches 0..done-1 are all delivered or dead-lettered; later ones that finished first (one
+    // partition, overlapping batches) wait in finished_ahead until the gap closes.
+    std::uint64_t done = 0;
+    std::vector<std::uint64_t> finished_ahead;
   };
 
   void check_open() const {
@@ -312,7 +360,8 @@ class batch_processor {
     for (std::size_t i = 0; i < lanes_.size() && in_flight_ < opts_.max_in_flight; ++i) {
       std::size_t p = (next_lane_ + i) % lanes_.size();
       lane& l = lanes_[p];
-      if (l.busy || l.ready.empty()) continue;
+      // Several partitions promise per-key order: one batch in flight per lane.
+      if ((l.busy && lanes_.size() > 1) || l.ready.empty()) continue;
       auto b = std::make_shared<batch>(std::move(l.ready.front().first));
       ++stats_.flushes[static_cast<int>(l.ready.front().second)];
       l.ready.pop_front();
@@ -321,7 +370,7 @@ class batch_processor {
       ++in_flight_;
       // Posted after the lock is released (launch_ready): a refusing pool dead-letters the
       // batch, which takes the lock and calls user code.
-      to_launch_.push_back(std::make_shared<delivery>(this, p, std::move(b)));
+      to_launch_.push_back(std::make_shared<delivery>(this, p, l.started++, std::move(b)));
     }
     next_lane_ = (next_lane_ + 1) % lanes_.size();
   }
@@ -329,17 +378,19 @@ class batch_processor {
   // One batch on its way to the sink. If the pool drops it unrun (shut down), the destructor
   // sends the batch to the dead letter, so nothing waits for it forever and no item is lost.
   struct delivery : std::enable_shared_from_this<delivery> {
-    delivery(batch_processor* s, std::size_t lane, std::shared_ptr<batch> items)
-        : self(s), p(lane), b(std::move(items)), state(s->opts_.retry) {}
+    delivery(batch_processor* s, std::size_t lane, std::uint64_t number,
+             std::shared_ptr<batch> items)
+        : self(s), p(lane), seq(number), b(std::move(items)), state(s->opts_.retry) {}
     ~delivery() {
       if (pending) {
         self->dead(std::move(*b),
                    std::make_exception_ptr(cancelled("hotpath::batch_processor: pool shut down")));
-        self->finish(p, b_size, true);
+        self->finish(p, seq, b_size, true);
       }
     }
     batch_processor* self;
     std::size_t p;
+    std::uint64_t seq;  // the batch's number in its lane
     std::shared_ptr<batch> b;
     std::size_t b_size = b->size();
     detail::retry_state state;
@@ -382,7 +433,7 @@ class batch_processor {
     sink_time_.record(std::chrono::steady_clock::now() - start);
     if (!error) {
       d.pending = false;
-      return finish(d.p, d.b_size, false);
+      return finish(d.p, d.seq, d.b_size, false);
     }
     {
       std::lock_guard lock(mu_);
@@ -394,7 +445,7 @@ class batch_processor {
     }
     d.pending = false;
     dead(std::move(*d.b), std::move(error));
-    finish(d.p, d.b_size, true);
+    finish(d.p, d.seq, d.b_size, true);
   }
 
   void dead(batch&& b, std::exception_ptr error) {
@@ -421,15 +472,28 @@ class batch_processor {
     }
   }
 
-  void finish(std::size_t p, std::size_t n, bool dead_lettered) {
+  void finish(std::size_t p, std::uint64_t seq, std::size_t n, bool dead_lettered) {
     std::unique_lock lock(mu_);
     // close() waits for finishing_ too: launch_ready() drops the lock, and the processor must
     // outlive this call. The notifications happen under the lock for the same reason.
     ++finishing_;
     (dead_lettered ? stats_.dead_lettered : stats_.delivered) += n;
     pending_ -= n;
-    ++lanes_[p].done;
-    lanes_[p].busy = false;
+    lane& l = lanes_[p];
+    if (seq == l.done) {
+      ++l.done;
+      // Close the gap behind it: batches after it that finished first.
+      for (auto it = std::find(l.finished_ahead.begin(), l.finished_ahead.end(), l.done);
+           it != l.finished_ahead.end();
+           it = std::find(l.finished_ahead.begin(), l.finished_ahead.end(), l.done)) {
+        *it = l.finished_ahead.back();
+        l.finished_ahead.pop_back();
+        ++l.done;
+      }
+    } else {
+      l.finished_ahead.push_back(seq);  // at most max_in_flight entries
+    }
+    l.busy = false;
     --in_flight_;
     dispatch(lock);
     launch_ready(lock);
@@ -505,6 +569,7 @@ class batch_processor {
   metrics::histogram sink_time_;
   std::atomic<bool> dead_reported_{false};
   std::shared_ptr<timer_link> link_ = std::make_shared<timer_link>(this);
+  metrics::collector_handle metrics_handle_;
 };
 
 }  // namespace hotpath::inline HOTPATH_ABI
