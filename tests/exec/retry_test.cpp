@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <latch>
 #include <memory>
@@ -95,6 +97,21 @@ TEST(Retry, DecorrelatedJitterStaysBetweenBaseAndThreeTimesThePreviousDelay) {
   }
 }
 
+TEST(Retry, DecorrelatedJitterDrawsTheFirstDelayBetweenBaseAndThreeTimesBase) {
+  retry_policy p{.backoff = backoff::decorrelated_jitter, .base_delay = 10ms, .max_delay = 1s};
+  std::minstd_rand rng(3);
+  std::chrono::nanoseconds lo = 1h, hi = 0ns;
+  for (int i = 0; i < 2000; ++i) {
+    auto d = p.delay(1, 0ns, rng);
+    ASSERT_GE(d, 10ms);
+    ASSERT_LE(d, 30ms);
+    lo = std::min(lo, d);
+    hi = std::max(hi, d);
+  }
+  EXPECT_LT(lo, 11ms);
+  EXPECT_GT(hi, 29ms);
+}
+
 TEST(Retry, RetriesOnlyTheExceptionsThePredicateNames) {
   int calls = 0;
   std::vector<std::chrono::nanoseconds> slept;
@@ -182,6 +199,35 @@ TEST(RetryBudget, StopsRetryWhenExhausted) {
   EXPECT_EQ(calls, 2);  // the first attempt and the one retry the budget had
 }
 
+// A budget on a manual clock, through the policy: one retry per window, and the window moves
+// only when the clock does.
+TEST(RetryBudget, APolicyTakesABudgetOnAnyClock) {
+  hotpath::manual_clock clk;
+  auto budget = std::make_shared<hotpath::retry_budget<hotpath::manual_clock>>(
+      hotpath::retry_budget<hotpath::manual_clock>::options{
+          .ratio = 0.0, .window = 10s, .min_per_window = 1},
+      clk);
+  retry_policy p{.max_attempts = 10, .base_delay = 0ns, .max_delay = 0ns, .budget = budget};
+  auto failing = [](int& calls) {
+    return [&calls] {
+      ++calls;
+      throw std::runtime_error("x");
+    };
+  };
+  std::vector<std::chrono::nanoseconds> slept;
+  int first = 0;
+  EXPECT_THROW(hotpath::retry(failing(first), p, recording_sleep{&slept}), std::runtime_error);
+  EXPECT_EQ(first, 2);
+  int second = 0;
+  EXPECT_THROW(hotpath::retry(failing(second), p, recording_sleep{&slept}), std::runtime_error);
+  EXPECT_EQ(second, 1);  // the window's one retry is spent
+  clk.advance(11s);
+  int third = 0;
+  EXPECT_THROW(hotpath::retry(failing(third), p, recording_sleep{&slept}), std::runtime_error);
+  EXPECT_EQ(third, 2);
+  EXPECT_EQ(budget->retries_in_window(), 1u);
+}
+
 TEST(RetryAsync, RetriesOnThePoolUntilSuccess) {
   hotpath::thread_pool<> pool({.threads = 2});
   std::atomic<int> calls{0};
@@ -208,6 +254,37 @@ TEST(RetryAsync, ReportsTheLastErrorWhenAttemptsRunOut) {
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(), "try 3");
   }
+}
+
+TEST(RetryAsync, RetriesARetryableResultAndReturnsTheLastOne) {
+  hotpath::thread_pool<> pool({.threads = 2});
+  std::atomic<int> calls{0};
+  auto busy = [](int status) { return status == 503; };
+  auto until_ok = hotpath::retry_async(
+      pool, [&] { return ++calls < 3 ? 503 : 200; },
+      retry_policy{.max_attempts = 5, .backoff = backoff::constant, .base_delay = 0ns}, busy);
+  EXPECT_EQ(until_ok.get(), 200);
+  EXPECT_EQ(calls.load(), 3);
+  calls = 0;
+  auto never_ok = hotpath::retry_async(
+      pool, [&] { return ++calls, 503; },
+      retry_policy{.max_attempts = 4, .backoff = backoff::constant, .base_delay = 0ns}, busy);
+  EXPECT_EQ(never_ok.get(), 503);
+  EXPECT_EQ(calls.load(), 4);
+}
+
+TEST(RetryAsync, StopsWhenTheBudgetIsSpent) {
+  hotpath::thread_pool<> pool({.threads = 1});
+  auto budget = std::make_shared<hotpath::retry_budget<>>(
+      hotpath::retry_budget<>::options{.ratio = 0.0, .window = 1h, .min_per_window = 2});
+  retry_policy p{
+      .max_attempts = 10, .backoff = backoff::constant, .base_delay = 0ns, .budget = budget};
+  std::atomic<int> calls{0};
+  auto f = hotpath::retry_async(
+      pool, [&]() -> int { throw std::runtime_error(std::to_string(++calls)); }, p);
+  EXPECT_THROW((void)f.get(), std::runtime_error);
+  EXPECT_EQ(calls.load(), 3);  // the first attempt and the two retries the budget had
+  EXPECT_EQ(budget->retries_in_window(), 2u);
 }
 
 TEST(RetryAsync, DoesNotHoldAWorkerWhileItBacksOff) {

@@ -12,7 +12,8 @@
 //
 // Delays for retry number k (k = 1 after the first failure), capped at max_delay:
 //   constant: base; exponential: base * multiplier^(k-1); full_jitter: uniform in [0, exponential];
-//   decorrelated_jitter: uniform in [base, 3 * previous delay] (AWS's "decorrelated jitter").
+//   decorrelated_jitter: uniform in [base, 3 * previous delay], the first in [base, 3 * base]
+//   (AWS's "decorrelated jitter").
 // A retry_budget shared by many calls allows retries for at most `ratio` of the calls seen in a
 // sliding window (plus a floor per window), so a failing dependency is not hit by a retry storm.
 // When the last attempt fails (or the predicate or the budget says no), the last exception is
@@ -46,10 +47,25 @@ namespace hotpath::inline HOTPATH_ABI {
 /// How the delay between attempts grows.
 enum class backoff : std::uint8_t { constant, exponential, full_jitter, decorrelated_jitter };
 
+/// What a retry_policy consults before each retry; retry_budget<Clock> is the implementation.
+/// Virtual because a policy is a plain value whatever the budget's clock, and it is called once
+/// per call and once per retry, never per item.
+class retry_budget_base {
+ public:
+  virtual ~retry_budget_base() = default;
+  /// Counts a first attempt.
+  virtual void record_call() = 0;
+  /// Takes one retry if the budget allows it.
+  virtual bool try_acquire_retry() = 0;
+};
+
 /// Admits retries for at most `ratio` of the calls seen in the last `window`, plus
-/// `min_per_window` retries. Shared by every call to one dependency.
+/// `min_per_window` retries. Shared by every call to one dependency:
+///
+///   auto budget = std::make_shared<hotpath::retry_budget<>>();   // 10% + 10 per 10 s
+///   hotpath::retry_policy policy{.max_attempts = 4, .budget = budget};
 template <hotpath::clock Clock = std::chrono::steady_clock>
-class retry_budget {
+class retry_budget final : public retry_budget_base {
  public:
   struct options {
     double ratio = 0.1;
@@ -66,14 +82,14 @@ class retry_budget {
   }
 
   /// Counts a first attempt.
-  void record_call() {
+  void record_call() override {
     std::lock_guard lock(mu_);
     expire();
     events_.push_back({clock_.now(), false});
     ++calls_;
   }
   /// Takes one retry if the budget allows it.
-  bool try_acquire_retry() {
+  bool try_acquire_retry() override {
     std::lock_guard lock(mu_);
     expire();
     double allowed = opts_.ratio * static_cast<double>(calls_) + opts_.min_per_window;
@@ -120,8 +136,9 @@ struct retry_policy {
   double multiplier = 2.0;
   /// Which exceptions to retry; empty: every exception.
   std::function<bool(const std::exception_ptr&)> retry_on = {};
-  /// Shared budget consulted before each retry; none when null.
-  std::shared_ptr<retry_budget<>> budget = {};
+  /// Shared budget consulted before each retry (a retry_budget<Clock> of any clock); none when
+  /// null.
+  std::shared_ptr<retry_budget_base> budget = {};
 
   /// Checks the values; throws hotpath::error naming the bad one.
   void validate() const {
@@ -136,7 +153,7 @@ struct retry_policy {
     }
   }
 
-  /// The delay before retry number `k` (1-based) given the previous delay.
+  /// The delay before retry number `k` (1-based) given the previous delay (0 before the first).
   template <class Rng>
   std::chrono::nanoseconds delay(unsigned k, std::chrono::nanoseconds previous, Rng& rng) const {
     auto cap = static_cast<double>(max_delay.count());
@@ -154,7 +171,8 @@ struct retry_policy {
         d = std::uniform_real_distribution<double>(0.0, exp)(rng);
         break;
       case hotpath::backoff::decorrelated_jitter: {
-        double hi = std::max(base, 3.0 * static_cast<double>(previous.count()));
+        double prev = previous.count() > 0 ? static_cast<double>(previous.count()) : base;
+        double hi = std::max(base, 3.0 * prev);
         d = std::min(cap, std::uniform_real_distribution<double>(base, hi)(rng));
         break;
       }
