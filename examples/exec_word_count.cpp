@@ -1,5 +1,6 @@
-// examples/exec_word_count.cpp: counts words of a generated text on a hotpath::thread_pool with
-// parallel_reduce, then writes the counts through a batch_processor in batches of 500 lines.
+// examples/exec_word_count.cpp: counts words of a generated text on a hotpath::thread_pool
+// (parallel_for counts each 1 MiB block, parallel_reduce merges the blocks' counts), then writes
+// the counts through a batch_processor in batches of 500 lines.
 //
 //   exec_word_count [--mb 64] [--threads N] [--out counts.tsv] [--check 1]
 //
@@ -99,11 +100,16 @@ int main(int argc, char** argv) try {
   auto t0 = std::chrono::steady_clock::now();
   constexpr std::size_t block = 1 << 20;  // words are counted per 1 MiB block, merged in order
   std::size_t blocks = (text.size() + block - 1) / block;
+  std::vector<counts> per_block(blocks);
+  hotpath::parallel_for(pool, std::size_t{0}, blocks,
+                        [&](std::size_t b) {
+                          per_block[b] =
+                              count_words(text, b * block, std::min(text.size(), (b + 1) * block));
+                        },
+                        {.grain = 1});
   counts total = hotpath::parallel_reduce(
       pool, std::size_t{0}, blocks, counts{},
-      [&](std::size_t b) {
-        return count_words(text, b * block, std::min(text.size(), (b + 1) * block));
-      },
+      [&](std::size_t b) { return std::move(per_block[b]); },
       [](counts a, const counts& b) {
         if (a.size() < b.size()) {
           counts big = b;

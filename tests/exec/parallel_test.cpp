@@ -100,6 +100,30 @@ TEST(ParallelReduce, CombinesChunksInIndexOrder) {
   EXPECT_EQ(par, serial);
 }
 
+TEST(ParallelReduce, RethrowsTheErrorOfAMapCallAndReturnsNothing) {
+  pool_t pool({.threads = 2});
+  std::atomic<int> maps{0};
+  try {
+    (void)hotpath::parallel_reduce(pool, 0, 100'000, 0,
+                                   [&](int i) {
+                                     ++maps;
+                                     if (i == 0) throw std::invalid_argument("row 0 is malformed");
+                                     return 1;
+                                   },
+                                   std::plus<>{}, {.grain = 1000});
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "row 0 is malformed");
+  }
+  // Chunk 0 (at least `grain` indices) stopped at its first index, so its other indices never ran.
+  EXPECT_GE(maps.load(), 1);
+  EXPECT_LE(maps.load(), 100'000 - 999);
+  // The pool is unharmed.
+  EXPECT_EQ(hotpath::parallel_reduce(
+                pool, 0, 10'000, 0, [](int) { return 1; }, std::plus<>{}),
+            10'000);
+}
+
 TEST(ParallelFor, NestsInsideAPoolTask) {
   pool_t pool({.threads = 2});
   auto f = pool.submit([&pool] {

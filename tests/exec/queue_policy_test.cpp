@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -77,6 +79,63 @@ TEST(MoodycamelQueue, AThreadPushesIntoManyQueuesInTurn) {
     for (auto& q : qs)
       expect_each_once(*q, 2);
   }
+}
+
+}  // namespace
+
+namespace {
+
+using deque_queue = hotpath::queue::mutex_deque::queue<std::unique_ptr<int>>;
+
+// FIFO across single and bulk pushes, whoever pushed.
+TEST(MutexDequeQueue, KeepsOneOrderAcrossPushAndPushBulk) {
+  deque_queue q;
+  q.push(std::make_unique<int>(0));
+  std::vector<std::unique_ptr<int>> bulk;
+  for (int i = 1; i <= 3; ++i)
+    bulk.push_back(std::make_unique<int>(i));
+  q.push_bulk(bulk.data(), bulk.size());
+  for (const auto& p : bulk)
+    EXPECT_EQ(p, nullptr);  // moved out
+  q.push(std::make_unique<int>(4));
+  std::unique_ptr<int> v;
+  for (int i = 0; i <= 4; ++i) {
+    ASSERT_TRUE(q.try_pop(v));
+    EXPECT_EQ(*v, i);
+  }
+  EXPECT_FALSE(q.try_pop(v));
+}
+
+TEST(MutexDequeQueue, FourProducersAndTwoConsumersLoseNothing) {
+  constexpr int producers = 4;
+  constexpr int per_producer = 20'000;
+  deque_queue q;
+  std::vector<std::atomic<std::uint8_t>> seen(producers * per_producer);
+  std::atomic<int> popped{0};
+  std::vector<std::thread> ts;
+  for (int p = 0; p < producers; ++p) {
+    ts.emplace_back([&q, p] {
+      for (int i = 0; i < per_producer; ++i)
+        q.push(std::make_unique<int>(p * per_producer + i));
+    });
+  }
+  for (int c = 0; c < 2; ++c) {
+    ts.emplace_back([&] {
+      std::unique_ptr<int> v;
+      while (popped.load() < producers * per_producer) {
+        if (q.try_pop(v)) {
+          seen[static_cast<std::size_t>(*v)]++;
+          ++popped;
+        }
+      }
+    });
+  }
+  for (auto& t : ts)
+    t.join();
+  std::size_t once = 0;
+  for (auto& s : seen)
+    once += s.load() == 1 ? 1 : 0;
+  EXPECT_EQ(once, seen.size());
 }
 
 }  // namespace
