@@ -124,15 +124,15 @@ struct thread_pool_options {
 /// A snapshot of a pool's counters. Every submitted task ends up in exactly one of
 /// completed, cancelled or expired; failed counts the completed ones that threw.
 struct thread_pool_stats {
-  std::uint64_t submitted = 0;
-  std::uint64_t completed = 0;
-  std::uint64_t failed = 0;
-  std::uint64_t cancelled = 0;
-  std::uint64_t expired = 0;
-  std::uint64_t queue_depth = 0;
-  unsigned threads = 0;
-  metrics::histogram_snapshot queue_wait_ns;
-  metrics::histogram_snapshot run_time_ns;
+  std::uint64_t submitted = 0;                ///< tasks accepted (a post_bulk callable is one)
+  std::uint64_t completed = 0;                ///< tasks that ran, failed ones included
+  std::uint64_t failed = 0;                   ///< tasks that ran and threw
+  std::uint64_t cancelled = 0;                ///< dropped unrun: stop token or shutdown
+  std::uint64_t expired = 0;                  ///< dropped unrun: deadline passed
+  std::uint64_t queue_depth = 0;              ///< waiting for a worker now
+  unsigned threads = 0;                       ///< worker threads
+  metrics::histogram_snapshot queue_wait_ns;  ///< submit to start, sampled
+  metrics::histogram_snapshot run_time_ns;    ///< start to end, sampled
 };
 
 namespace detail {
