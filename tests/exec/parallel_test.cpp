@@ -2,9 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
+#include <latch>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -122,6 +126,52 @@ TEST(ParallelReduce, RethrowsTheErrorOfAMapCallAndReturnsNothing) {
   EXPECT_EQ(hotpath::parallel_reduce(
                 pool, 0, 10'000, 0, [](int) { return 1; }, std::plus<>{}),
             10'000);
+}
+
+TEST(ParallelFor, RunsOnThreadCountThreadsTheCallerCounted) {
+  pool_t one({.threads = 1});
+  std::vector<std::thread::id> who(50'000);
+  hotpath::parallel_for(
+      one, 0, 50'000, [&](int i) { who[static_cast<std::size_t>(i)] = std::this_thread::get_id(); },
+      {.grain = 100});
+  EXPECT_EQ(std::count(who.begin(), who.end(), std::this_thread::get_id()), 50'000);
+  EXPECT_EQ(one.stats().submitted, 0u);  // a pool of one thread: the caller is that thread
+
+  pool_t two({.threads = 2});
+  hotpath::parallel_for(two, 0, 50'000, [](int) {}, {.grain = 100});
+  two.wait_idle();
+  EXPECT_EQ(two.stats().submitted, 1u);  // one helper beside the caller
+}
+
+// Both workers are busy, so the helper task waits in the queue: the caller runs every chunk and
+// returns without waiting for it. The helper, when it finally runs, finds nothing to do.
+TEST(ParallelFor, DoesNotWaitForAHelperThatNeverStarted) {
+  pool_t pool({.threads = 2});
+  std::latch busy(2);
+  std::latch release(1);
+  for (int i = 0; i < 2; ++i) {
+    pool.post([&] {
+      busy.count_down();
+      release.wait();
+    });
+  }
+  busy.wait();
+  auto caller = std::async(std::launch::async, [&] {
+    std::vector<std::thread::id> who(20'000);
+    hotpath::parallel_for(
+        pool, 0, 20'000,
+        [&](int i) { who[static_cast<std::size_t>(i)] = std::this_thread::get_id(); },
+        {.grain = 100});
+    return static_cast<std::size_t>(std::count(who.begin(), who.end(), std::this_thread::get_id()));
+  });
+  bool returned = caller.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+  release.count_down();
+  ASSERT_TRUE(returned) << "parallel_for waited for a helper stuck behind busy workers";
+  EXPECT_EQ(caller.get(), 20'000u);
+  pool.wait_idle();
+  auto st = pool.stats();
+  EXPECT_EQ(st.submitted, 3u);  // two blockers and the helper, which ran and found no chunk
+  EXPECT_EQ(st.completed, 3u);
 }
 
 TEST(ParallelFor, NestsInsideAPoolTask) {
