@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <future>
 #include <latch>
@@ -496,6 +497,112 @@ TEST(ThreadPool, CancelModeUnderLoadEndsEveryFutureExactlyOnce) {
     EXPECT_EQ(st.completed, static_cast<std::uint64_t>(values));
     EXPECT_EQ(st.cancelled, static_cast<std::uint64_t>(cancelled));
   }
+}
+
+// A queue policy for the test below: a mutex and a deque, whose bulk pop (what a worker takes
+// from the shared queue, up to 16 at once) can be told to stop, with the items in hand, until
+// the test lets it go on.
+struct holding_queue {
+  static inline std::latch* holding = nullptr;  // counted down once items are in hand
+  static inline std::latch* go_on = nullptr;    // waited on before they are returned
+  template <class T>
+  class queue {
+   public:
+    struct consumer {
+      explicit consumer(queue&) {}
+    };
+    void push(T&& v) {
+      std::lock_guard lock(mu_);
+      q_.push_back(std::move(v));
+    }
+    void push_bulk(T* first, std::size_t n) {
+      std::lock_guard lock(mu_);
+      for (std::size_t i = 0; i < n; ++i)
+        q_.push_back(std::move(first[i]));
+    }
+    bool try_pop(T& out) {
+      std::lock_guard lock(mu_);
+      if (q_.empty()) return false;
+      out = std::move(q_.front());
+      q_.pop_front();
+      return true;
+    }
+    std::size_t try_pop_bulk(T* out, std::size_t max, consumer&) {
+      std::size_t n = 0;
+      {
+        std::lock_guard lock(mu_);
+        for (; n < max && !q_.empty(); ++n) {
+          out[n] = std::move(q_.front());
+          q_.pop_front();
+        }
+      }
+      if (n > 1 && holding != nullptr) {
+        std::exchange(holding, nullptr)->count_down();
+        std::exchange(go_on, nullptr)->wait();
+      }
+      return n;
+    }
+
+   private:
+    std::mutex mu_;
+    std::deque<T> q_;
+  };
+};
+
+// The race the cancel mode must win, made deterministic: the only worker has taken ten tasks
+// off the shared queue and holds them when shutdown(cancel) empties the queues. None of the ten
+// may run; each ends as cancelled.
+TEST(ThreadPool, CancelModeDropsTasksAWorkerHeldWhileTheQueuesWereEmptied) {
+  std::latch holding(1);
+  std::latch go_on(1);
+  holding_queue::holding = &holding;
+  holding_queue::go_on = &go_on;
+  hotpath::thread_pool<holding_queue> pool({.threads = 1});
+  std::atomic<int> ran{0};
+  std::vector<hotpath::future<void>> held;
+  pool.pause();  // queue all ten before the worker looks
+  for (int i = 0; i < 10; ++i)
+    held.push_back(pool.submit([&ran] { ++ran; }));
+  pool.resume();
+  holding.wait();
+  // Queued behind the held batch: the shutdown's sweep cancels it, so its count moving says
+  // the sweep (and the flag set before it) has happened.
+  auto swept = pool.submit({.priority = priority::high}, [&ran] { ++ran; });
+  std::thread stopper([&] { pool.shutdown(shutdown_mode::cancel); });
+  while (pool.stats().cancelled == 0)
+    std::this_thread::yield();
+  go_on.count_down();
+  stopper.join();
+  EXPECT_THROW(swept.get(), hotpath::cancelled);
+  for (auto& f : held)
+    EXPECT_THROW(f.get(), hotpath::cancelled);
+  EXPECT_EQ(ran.load(), 0);
+  auto st = pool.stats();
+  EXPECT_EQ(st.submitted, 11u);
+  EXPECT_EQ(st.cancelled, 11u);
+  EXPECT_EQ(st.completed, 0u);
+}
+
+// A task queued before shutdown may submit while the pool drains; what it submits then may
+// not, so a task that re-posts itself ends instead of keeping the destructor waiting forever.
+TEST(ThreadPool, ATaskThatRepostsItselfCannotKeepADrainingPoolAlive) {
+  std::atomic<int> runs{0};
+  std::atomic<int> refused{0};
+  auto pool = std::make_unique<default_pool>(hotpath::thread_pool_options{.threads = 1});
+  default_pool* p = pool.get();  // reset() clears `pool` before the destructor drains
+  std::function<void()> tick = [&] {
+    ++runs;
+    try {
+      p->post(tick);
+    } catch (const hotpath::error&) {
+      ++refused;
+    }
+  };
+  p->pause();
+  p->post(tick);
+  pool.reset();  // drains: tick runs, re-posts once (queued before), the re-post's re-post fails
+  EXPECT_EQ(runs.load(), 2);
+  EXPECT_EQ(refused.load(), 1);
 }
 
 TEST(ThreadPool, SubmitBulkReturnsEveryResultInOrder) {

@@ -29,8 +29,10 @@
 // timer still wakes on real time while items wait, about once per max_delay; with a manual
 // clock those wake-ups find nothing old enough and only re-arm.)
 // Metrics: stats() is a snapshot; register_metrics() exports it to a metrics::registry.
-// Thread safety: every member may be called from any thread; the sink is called for one batch
-// at a time per partition. close() (and the destructor) stop intake and deliver everything.
+// Thread safety: every member may be called from any thread. The sink is called for at most
+// max_in_flight batches at once (one at a time with the default max_in_flight = 1), and for one
+// batch at a time per partition when partitions > 1: a sink that is not reentrant keeps
+// max_in_flight at 1. close() (and the destructor) stop intake and deliver everything.
 #pragma once
 
 #include <algorithm>
@@ -112,6 +114,8 @@ class batch_processor {
     overflow on_overflow = overflow::block;
     /// How long add() blocks under overflow::block; negative: no limit.
     std::chrono::nanoseconds block_timeout = std::chrono::nanoseconds(-1);
+    /// Sink calls running at once. With one partition they overlap and may finish in any order;
+    /// with several, each partition still has one batch in flight at a time.
     std::size_t max_in_flight = 1;
     /// Ordered lanes; items of one key stay in order. Needs `key` when > 1.
     std::size_t partitions = 1;
@@ -142,6 +146,8 @@ class batch_processor {
       pool.post_after(d, std::move(f));
     };
     lanes_.resize(opts_.partitions);
+    // finish() must not allocate: it also runs from a delivery's destructor.
+    if (opts_.partitions == 1) lanes_[0].finished_ahead.reserve(opts_.max_in_flight);
   }
 
   batch_processor(const batch_processor&) = delete;
@@ -260,7 +266,7 @@ class batch_processor {
     batch items;
     std::size_t weight = 0;
     typename clock_type::time_point oldest{};
-    bool busy = false;                                 // a batch of this lane is in flight
+    bool busy = false;  // a batch of this lane is in flight (only partitions > 1 wait for it)
     std::deque<std::pair<batch, flush_reason>> ready;  // cut, waiting for the lane or a slot
     std::uint64_t cut = 0;                             // batches cut so far
     std::uint64_t started = 0;                         // batches handed to the pool so far
@@ -355,7 +361,8 @@ class batch_processor {
     dispatch(lock);
   }
 
-  // Starts ready batches while flight slots are free, one per idle lane.
+  // Starts ready batches while flight slots are free: one per idle lane with several partitions,
+  // as many as the slots allow with one.
   void dispatch(std::unique_lock<std::mutex>&) {
     for (std::size_t i = 0; i < lanes_.size() && in_flight_ < opts_.max_in_flight; ++i) {
       std::size_t p = (next_lane_ + i) % lanes_.size();

@@ -21,6 +21,8 @@
 // wait for them: a call whose workers are busy or slow to wake costs about as much as a serial
 // loop, not a serial loop plus a wake-up.
 //
+// Pool: any type with thread_count() and post(f), such as hotpath::thread_pool<>.
+//
 // Thread safety: may be called from any thread, including a worker of the same pool (it then
 // waits only for helpers already running chunks, so nested calls cannot deadlock).
 #pragma once

@@ -1,7 +1,8 @@
 // hotpath/exec/queue_policy.hpp: where a thread pool keeps tasks that wait for a worker.
 //
 // A queue policy is a type with a member template `queue<T>` offering push, push_bulk and try_pop;
-// thread_pool checks it with the `queue_policy` concept.
+// thread_pool checks it with the `queue_policy` concept. push and push_bulk either queue
+// everything or throw having queued nothing.
 //
 //   hotpath::thread_pool<hotpath::queue::mutex_deque> pool;   // strict FIFO, easy to debug
 //
@@ -139,10 +140,20 @@ struct mutex_deque {
       std::lock_guard lock(mu_);
       q_.push_back(std::move(v));
     }
+    /// All or nothing: if the deque cannot grow, what was moved in goes back to `first`.
     void push_bulk(T* first, std::size_t n) {
       std::lock_guard lock(mu_);
-      for (std::size_t i = 0; i < n; ++i)
-        q_.push_back(std::move(first[i]));
+      std::size_t i = 0;
+      try {
+        for (; i < n; ++i)
+          q_.push_back(std::move(first[i]));
+      } catch (...) {
+        while (i-- > 0) {
+          first[i] = std::move(q_.back());
+          q_.pop_back();
+        }
+        throw;
+      }
     }
     bool try_pop(T& out) {
       std::lock_guard lock(mu_);

@@ -57,6 +57,8 @@ class retry_budget_base {
   virtual void record_call() = 0;
   /// Takes one retry if the budget allows it.
   virtual bool try_acquire_retry() = 0;
+  /// Retries taken within the current window.
+  [[nodiscard]] virtual std::uint64_t retries_in_window() = 0;
 };
 
 /// Admits retries for at most `ratio` of the calls seen in the last `window`, plus
@@ -99,7 +101,7 @@ class retry_budget final : public retry_budget_base {
     return true;
   }
   /// Retries taken within the current window.
-  [[nodiscard]] std::uint64_t retries_in_window() {
+  [[nodiscard]] std::uint64_t retries_in_window() override {
     std::lock_guard lock(mu_);
     expire();
     return retries_;

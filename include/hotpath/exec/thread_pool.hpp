@@ -39,12 +39,13 @@
 // posts costs one wake-up, not one per task.
 //
 // Shutdown: the destructor (or shutdown()) stops the pool by options.on_destroy:
-// shutdown_mode::drain runs every queued task first (resuming a paused pool), including tasks
-// that queued tasks submit while it drains; shutdown_mode::cancel completes every task that has
-// not started, queued or already taken by a worker, with hotpath::cancelled without running it.
-// Running tasks always finish. Once shutdown has begun, submit/post from outside the pool (and
-// post_after/submit_after from anywhere) throw hotpath::error; the pool's own tasks may still
-// submit until the workers have stopped.
+// shutdown_mode::drain runs every queued task first (resuming a paused pool); shutdown_mode::cancel
+// completes every task that has not started by then, queued or already taken by a worker, with
+// hotpath::cancelled without running it. Running tasks always finish. Once shutdown has begun,
+// submit/post from outside the pool throw hotpath::error, and so do post_after/submit_after
+// (or their task is cancelled, if it raced with the shutdown). Tasks queued before the shutdown
+// may still submit (a parent task fanning out to children while the pool drains); the tasks they
+// submit then may not, so a task that re-posts itself cannot keep a draining pool alive.
 //
 // Thread safety: every member may be called from any thread, including pool workers, except
 // wait_idle, shutdown and the destructor: on a worker of the same pool they would wait for
@@ -275,34 +276,35 @@ class thread_pool {
 
   /// Submits every callable of `tasks` (moved out of it) and returns their futures, in order.
   /// The tasks go to the shared normal queue in groups of 64 per queue operation, so any worker
-  /// may start any of them.
+  /// may start any of them. All tasks are built before any is queued: if building one throws,
+  /// none was submitted.
   template <std::ranges::input_range R>
   [[nodiscard]] auto submit_bulk(R&& tasks) {
-    check_open();
+    (void)check_open();  // refuse before building anything; push_normal_bulk checks again
     using fn = std::remove_cvref_t<std::ranges::range_reference_t<R>>;
     static_assert(std::is_invocable_v<fn&>,
                   "hotpath::thread_pool::submit_bulk: the range's elements must be callable "
                   "without arguments");
     using result = std::invoke_result_t<fn&>;
     std::vector<future<result>> futures;
+    std::vector<queued> items;
     if constexpr (std::ranges::sized_range<R>) {
       futures.reserve(static_cast<std::size_t>(std::ranges::size(tasks)));
+      items.reserve(static_cast<std::size_t>(std::ranges::size(tasks)));
     }
-    constexpr std::size_t chunk = 64;
-    queued batch[chunk];
-    std::size_t n = 0;
-    auto push = [&] {
-      push_normal_bulk(batch, n, n);
-      n = 0;
-    };
     for (auto&& f : tasks) {
       detail::promise<result> p;
       futures.push_back(detail::make_future(p));
-      batch[n].work = detail::task(future_body<result, fn>{fn(std::move(f)), std::move(p)});
-      batch[n].enqueued = sample_time();
-      if (++n == chunk) push();
+      items.push_back(queued{detail::task(future_body<result, fn>{fn(std::move(f)), std::move(p)}),
+                             time_point::max(),
+                             {},
+                             sample_time()});
     }
-    if (n != 0) push();
+    constexpr std::size_t chunk = 64;
+    for (std::size_t at = 0; at < items.size(); at += chunk) {
+      std::size_t n = std::min(chunk, items.size() - at);
+      push_normal_bulk(items.data() + at, n, n);
+    }
     return futures;
   }
 
@@ -313,7 +315,7 @@ class thread_pool {
   /// still executes.
   template <std::ranges::input_range R>
   void post_bulk(R&& tasks) {
-    check_open();
+    (void)check_open();  // refuse before building anything; push_normal_bulk checks again
     using fn = std::remove_cvref_t<std::ranges::range_reference_t<R>>;
     std::size_t per_run = 32;
     if constexpr (std::ranges::sized_range<R>) {
@@ -436,6 +438,7 @@ class thread_pool {
     time_point deadline = time_point::max();
     std::stop_token stop;
     time_point enqueued = time_point::min();  // min: not sampled for timing
+    bool late = false;  // submitted after shutdown began: may not submit in turn
   };
 
   using normal_queue = typename queue_type::template queue<queued>;
@@ -462,7 +465,8 @@ class thread_pool {
     // Finished tasks not yet taken off unfinished_; written by the owner only, read by
     // queued_estimate() so a busy worker's backlog never looks like queued work.
     std::atomic<std::int64_t> done_pending{0};
-    bool spinning = false;  // counted in spinners_: looking for work
+    bool spinning = false;      // counted in spinners_: looking for work
+    bool running_late = false;  // the task running now was submitted after shutdown began
     // Used by the owner only (consumer tokens are single-threaded).
     detail::consumer_of_t<normal_queue> normal_consumer;
     // Where take_normal() receives a batch (kept here, not built per call).
@@ -613,13 +617,16 @@ class thread_pool {
       t.work.fail(std::make_exception_ptr(cancelled("hotpath: pool shut down")));
   }
 
-  // A task of this pool may submit while shutdown drains (or cancels) the queues: its worker
-  // is still running, and runs (or drops) what it queued before it stops.
-  void check_open() const {
-    if (closed_.load(std::memory_order_acquire) && detail::tls_pool != this) {
-      hotpath::detail::throw_error("hotpath::thread_pool '", opts_.name,
-                                   "': submit after shutdown");
+  // Throws once shutdown began, except for a task of this pool that was queued before: its worker
+  // is still running, and runs (or drops) what it queues before it stops. Returns whether the
+  // pool is closing, which marks what is submitted now as late.
+  bool check_open() const {
+    bool closing = closed_.load(std::memory_order_acquire);
+    if (HOTPATH_LIKELY(!closing)) return false;
+    if (detail::tls_pool == this && !static_cast<const worker*>(detail::tls_worker)->running_late) {
+      return true;
     }
+    hotpath::detail::throw_error("hotpath::thread_pool '", opts_.name, "': submit after shutdown");
   }
 
   // Every timing_sample-th post of a thread is timed. A countdown, not a modulo: a division
@@ -637,30 +644,55 @@ class thread_pool {
 
   // Takes the body itself so the task is built in place in the queued item (one relocation
   // fewer per post than handing over a finished task).
+  //
+  // Counted in unfinished_ before the pool is checked and before the task is visible: a worker
+  // deciding whether to park never misses it, and one deciding whether it may stop (shutdown)
+  // either sees it and stays to run or drop it, or stopped before the count, in which case the
+  // check that follows the count sees the pool closed and refuses the task. So no task is
+  // stranded in a queue after the workers left.
   template <class Work>
   void enqueue(const task_options& opts, Work&& work) {
-    check_open();
-    queued item{make_task(std::forward<Work>(work)), opts.deadline, opts.stop, sample_time()};
-    // Counted before it is visible, so a worker deciding whether to park never misses it.
     unfinished_.fetch_add(1, std::memory_order_seq_cst);
-    submitted_.inc();
-    if (detail::tls_pool == this && opts.priority == priority::normal &&
-        opts.deadline == time_point::max() && !opts.stop.stop_possible()) {
-      push_local(*static_cast<worker*>(detail::tls_worker), std::move(item));
-    } else {
-      auto p = static_cast<int>(opts.priority);
-      if (p != 1) prio_hint_[p].fetch_add(1, std::memory_order_release);
-      queues_[p].push(std::move(item));
+    try {
+      bool late = check_open();
+      queued item{make_task(std::forward<Work>(work)), opts.deadline, opts.stop, sample_time(),
+                  late};
+      if (detail::tls_pool == this && opts.priority == priority::normal &&
+          opts.deadline == time_point::max() && !opts.stop.stop_possible()) {
+        push_local(*static_cast<worker*>(detail::tls_worker), std::move(item));
+      } else {
+        auto p = static_cast<int>(opts.priority);
+        if (p != 1) prio_hint_[p].fetch_add(1, std::memory_order_release);
+        try {
+          queues_[p].push(std::move(item));
+        } catch (...) {
+          if (p != 1) prio_hint_[p].fetch_sub(1, std::memory_order_relaxed);
+          throw;
+        }
+      }
+    } catch (...) {
+      finish(1);  // refused, or the queue could not allocate: nothing was queued
+      throw;
     }
+    submitted_.inc();
     wake(1);
   }
 
   // Queues `n` items holding `tasks` tasks in all (a post_bulk run holds several) in one
-  // operation, counted before they are visible as in enqueue().
+  // operation, counted and checked as in enqueue().
   void push_normal_bulk(queued* items, std::size_t n, std::size_t tasks) {
     unfinished_.fetch_add(tasks, std::memory_order_seq_cst);
+    try {
+      if (check_open()) {
+        for (std::size_t k = 0; k < n; ++k)
+          items[k].late = true;
+      }
+      queues_[static_cast<int>(priority::normal)].push_bulk(items, n);  // all or nothing
+    } catch (...) {
+      finish(tasks);
+      throw;
+    }
     submitted_.inc(tasks);
-    queues_[static_cast<int>(priority::normal)].push_bulk(items, n);
     wake(static_cast<int>(std::min<std::size_t>(n, workers_.size())));
   }
 
@@ -785,7 +817,10 @@ class thread_pool {
       // unfinished_, the line every post writes.
       if (sleepers_.load(std::memory_order_seq_cst) != 0 && queued_estimate() > 0) wake(1);
     }
+    // Nested waits run tasks inside tasks: the flag is the innermost task's.
+    bool outer_late = std::exchange(w.running_late, item.late);
     execute(item);
+    w.running_late = outer_late;
     w.running.store(w.running.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     // Completions are published in batches: one contended decrement per 32 tasks, or at once
     // when someone waits in wait_idle(), or when this worker runs out of work.
@@ -798,7 +833,7 @@ class thread_pool {
   }
 
   void execute(queued& item) {
-    if (HOTPATH_UNLIKELY(cancelling_.load(std::memory_order_relaxed))) {
+    if (HOTPATH_UNLIKELY(cancelling_.load(std::memory_order_seq_cst))) {
       item.work.fail(std::make_exception_ptr(cancelled("hotpath: pool shut down")));
       cancelled_.inc();
     } else if (item.stop.stop_requested()) {
