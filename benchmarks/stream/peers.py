@@ -2,9 +2,12 @@
 """The Python peers of hotpath's stream benchmarks, each in its best plain-Python form.
 
 usage: peers.py gzip_lines FILE | lines FILE | csv FILE | pandas FILE | json FILE | crc
+       peers.py evict FILE...
 Each prints what it counted, so cli_bench.sh can check it against hotpath's count; `crc` reads
-stdin and prints bytes, CRC32 and line count of it, the reference for hotpath's decoder.
+stdin and prints bytes, CRC32 and line count of it, the reference for hotpath's decoder. `evict`
+writes the files back and drops them from the page cache (it is not a peer; see cli_bench.sh).
 """
+import os
 import sys
 import zlib
 
@@ -68,7 +71,20 @@ def crc():
     print(f"bytes={size} crc32={c:08x} lines={nl}")
 
 
+def evict(paths):
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)  # dirty pages are not dropped; write them first
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
+    if cmd == "evict":
+        evict(sys.argv[2:])
+        sys.exit(0)
     {"gzip_lines": gzip_lines, "lines": lines, "csv": csv_rows, "pandas": pandas_rows,
      "json": json_docs, "crc": lambda: crc()}[cmd](*sys.argv[2:3])
