@@ -13,8 +13,8 @@ i=0
 for payload in "$text" "$json" "line one"$'\n'"line two"; do
   for tool in "cat" "gzip -c" "bzip2 -c" "xz -c" "xz -c --check=none" "zstd -q -c"; do
     i=$((i + 1))
-    # The first byte of a fuzz input picks the block size.
-    { printf '\x0%d' $((i % 8)); printf '%s' "$payload" | $tool; } > "$dir/seeds/$i"
+    # The first byte of a fuzz input picks the block size (one byte, 0 to 7).
+    { printf "\\x0$((i % 8))"; printf '%s' "$payload" | $tool; } > "$dir/seeds/$i"
   done
 done
 "$bin" -max_total_time=15 -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \

@@ -50,6 +50,21 @@ TEST(FdSource, KnowsTheSizeOfARegularFileFromWhereItStands) {
   ::close(fd);  // not owned
 }
 
+TEST(FdSource, AnEmptyFileOrAClosedPipeHasNoBlocks) {
+  hotpath_test::temp_dir dir;
+  hotpath_test::write_file(dir.file("empty"), "");
+  hs::fd_source file(::open(dir.file("empty").c_str(), O_RDONLY), {.owns_fd = true});
+  EXPECT_EQ(file.size(), 0u);
+  EXPECT_TRUE(file.next().empty());
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  ::close(p[1]);
+  hs::fd_source pipe(p[0], {.owns_fd = true});
+  EXPECT_FALSE(pipe.size().has_value());
+  EXPECT_TRUE(pipe.next().empty());
+  EXPECT_EQ(pipe.consumed(), 0u);
+}
+
 TEST(FdSource, RejectsABadDescriptorAndReportsReadErrors) {
   EXPECT_THROW(hs::fd_source(-1), hotpath::error);
   int p[2];

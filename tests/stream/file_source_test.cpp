@@ -27,6 +27,16 @@ TEST(FileSource, ReadsTheWholeFileInBlocksOfTheBufferSize) {
   EXPECT_EQ(src.consumed(), text.size());
 }
 
+TEST(FileSource, AnEmptyFileHasNoBlocks) {
+  hotpath_test::temp_dir dir;
+  hotpath_test::write_file(dir.file("empty"), "");
+  hs::file_source src(dir.file("empty"));
+  EXPECT_EQ(src.size(), 0u);
+  EXPECT_TRUE(src.next().empty());
+  EXPECT_TRUE(src.next().empty());  // and stays at the end
+  EXPECT_EQ(src.consumed(), 0u);
+}
+
 TEST(FileSource, AMissingFileNamesThePath) {
   try {
     hs::file_source src("/nonexistent/hotpath-test-file");

@@ -90,6 +90,35 @@ TEST(LineReader, ALineSpanningGzipMembersAndBlocks) {
   EXPECT_EQ(lines_of(raw, 5, 4), (lines{"one", "two is split across members", "three"}));
 }
 
+// A CRLF split across two gzip members (the CR ends one, the LF starts the next) is one line
+// break, whatever the block size.
+TEST(LineReader, ACrLfSplitAcrossGzipMembersIsOneLineBreak) {
+  hotpath_test::temp_dir dir;
+  std::string raw = hotpath_test::compress_with(dir, "one\r\ntwo\r", "gzip") +
+                    hotpath_test::compress_with(dir, "\nthree\r\n", "gzip");
+  for (std::size_t block : {std::size_t{0}, std::size_t{1}, std::size_t{7}})
+    EXPECT_EQ(lines_of(raw, block, 4), (lines{"one", "two", "three"})) << block;
+}
+
+// A 0-byte file is empty input, not an error, through any source; a 0-byte .gz is an error.
+TEST(LineReader, AnEmptyFileHasNoLinesThroughEverySource) {
+  hotpath_test::temp_dir dir;
+  hotpath_test::write_file(dir.file("empty"), "");
+  hs::line_reader<hs::file_source> by_read(hs::file_source(dir.file("empty")));
+  EXPECT_FALSE(by_read.next());
+  EXPECT_EQ(by_read.line_number(), 0u);
+  hs::line_reader<hs::mmap_source> by_map(hs::mmap_source(dir.file("empty")));
+  EXPECT_FALSE(by_map.next());
+  hs::line_reader<hs::memory_source, hs::gzip> gz{hs::memory_source(std::string_view())};
+  try {
+    (void)gz.next();
+    ADD_FAILURE() << "an empty gzip input read as no lines";
+  } catch (const hs::format_error& e) {
+    EXPECT_EQ(e.layer(), "gzip");
+    EXPECT_EQ(e.offset(), 0u);
+  }
+}
+
 TEST(LineReader, CodecErrorsCarryTheLineNumberAndTheGoodLinesComeFirst) {
   hotpath_test::temp_dir dir;
   std::string text = hotpath_test::make_text(300000);

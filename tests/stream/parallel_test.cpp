@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -15,6 +17,24 @@
 namespace hs = hotpath::stream;
 
 namespace {
+
+void spin_for(std::chrono::microseconds d) {
+  auto until = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < until) {
+  }
+}
+
+// Records how many callbacks run at once, at most.
+struct concurrency {
+  std::atomic<int> live{0}, peak{0};
+  void enter() {
+    int now = live.fetch_add(1) + 1;
+    int p = peak.load();
+    while (now > p && !peak.compare_exchange_weak(p, now)) {
+    }
+  }
+  void leave() { live.fetch_sub(1); }
+};
 
 std::uint64_t line_hash(std::string_view line) {
   std::uint64_t h = 1469598103934665603ull;
@@ -50,26 +70,28 @@ TEST(ParallelLines, SeesEveryLineOnceWithTheSameSumAsASerialPass) {
   }
 }
 
+// More workers than chunks allowed in flight, and callbacks slow enough to overlap: the bound,
+// not the pool's size, is what keeps the count down.
 TEST(ForEachChunk, ChunksEndAtLineBreaksAndKeepAtMostMaxInFlight) {
   std::string text = hotpath_test::make_text(2 << 20);
-  hotpath::thread_pool<> pool({.threads = 3});
+  hotpath::thread_pool<> pool({.threads = 6});
   hs::block_reader<hs::memory_source> in(hs::memory_source(text, 7000));
-  std::atomic<int> live{0}, peak{0};
+  concurrency running;
   std::mutex m;
   std::vector<std::pair<std::uint64_t, std::string>> seen;
   auto stats = hs::for_each_chunk(in, pool,
                                   [&](const hs::chunk& c) {
-                                    int now = live.fetch_add(1) + 1;
-                                    int p = peak.load();
-                                    while (now > p && !peak.compare_exchange_weak(p, now)) {
-                                    }
+                                    running.enter();
+                                    spin_for(std::chrono::microseconds(200));
                                     EXPECT_EQ(c.data.back(), '\n');
-                                    std::lock_guard lock(m);
-                                    seen.emplace_back(c.offset, std::string(c.data));
-                                    live.fetch_sub(1);
+                                    {
+                                      std::lock_guard lock(m);
+                                      seen.emplace_back(c.offset, std::string(c.data));
+                                    }
+                                    running.leave();
                                   },
-                                  {.chunk_bytes = 50000, .max_in_flight = 3});
-  EXPECT_LE(peak.load(), 3);
+                                  {.chunk_bytes = 50000, .max_in_flight = 2});
+  EXPECT_LE(running.peak.load(), 2);
   std::sort(seen.begin(), seen.end());
   std::string joined;
   for (auto& [off, d] : seen) {
@@ -80,15 +102,21 @@ TEST(ForEachChunk, ChunksEndAtLineBreaksAndKeepAtMostMaxInFlight) {
   EXPECT_EQ(stats.chunks, seen.size());
 }
 
+// Earlier chunks take longer, so later ones finish first; the results still reach the consumer
+// in input order, and no more than max_in_flight chunks run at once.
 TEST(ForEachChunkOrdered, ConsumesResultsInInputOrder) {
   std::string text = hotpath_test::make_text(1 << 20);
-  hotpath::thread_pool<> pool({.threads = 3});
+  hotpath::thread_pool<> pool({.threads = 6});
   hs::block_reader<hs::memory_source> in{hs::memory_source(text)};
   std::vector<std::uint64_t> order;
   std::string joined;
+  concurrency running;
   hs::for_each_chunk_ordered(
       in, pool,
-      [](const hs::chunk& c) {
+      [&](const hs::chunk& c) {
+        running.enter();
+        spin_for(std::chrono::microseconds(50 * (4 - static_cast<int>(c.index % 4))));
+        running.leave();
         return std::pair{c.index, std::string(c.data)};
       },
       [&](std::pair<std::uint64_t, std::string>&& r) {
@@ -99,6 +127,7 @@ TEST(ForEachChunkOrdered, ConsumesResultsInInputOrder) {
   for (std::size_t i = 0; i < order.size(); ++i)
     ASSERT_EQ(order[i], i);
   EXPECT_EQ(joined, text);
+  EXPECT_LE(running.peak.load(), 5);
 }
 
 TEST(ForEachChunk, TheFirstExceptionReachesTheCallerAfterRunningChunksFinish) {

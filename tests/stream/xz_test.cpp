@@ -26,9 +26,27 @@ TEST_F(XzTest, RoundTripsSingleBlockInAnyBlockSize) {
   EXPECT_EQ(decode_all<hs::xz>(x, 1, {.buffer_bytes = 999}), text);
 }
 
+// How many blocks xz itself lists in a file (`xz --robot --list`: a "totals" line whose fourth
+// field is the block count).
+std::size_t xz_blocks(const hotpath_test::temp_dir& dir, std::string_view x) {
+  hotpath_test::write_file(dir.file("blocks.xz"), x);
+  hotpath_test::sh("xz --robot --list " + dir.file("blocks.xz") + " > " + dir.file("list"));
+  std::string list = hotpath_test::read_file(dir.file("list"));
+  auto at = list.find("totals\t");
+  if (at == std::string::npos) return 0;
+  std::size_t field = 0, pos = at;
+  while (field < 3 && pos != std::string::npos) {
+    pos = list.find('\t', pos + 1);
+    ++field;
+  }
+  return pos == std::string::npos ? 0 : std::stoul(list.substr(pos + 1));
+}
+
 TEST_F(XzTest, MultiBlockFilesDecodeWithOneOrSeveralThreads) {
   std::string text = hotpath_test::make_text(6 << 20, 8);
-  std::string x = compress_with(dir, text, "xz -1 -T2 --block-size=1MiB");
+  // xz -6 -T2 as the corpus is made, with blocks small enough that 6 MiB has several.
+  std::string x = compress_with(dir, text, "xz -6 -T2 --block-size=1MiB");
+  EXPECT_GE(xz_blocks(dir, x), 6u);
   for (unsigned threads : {1u, 2u, 4u}) {
     EXPECT_EQ(decode_all<hs::xz>(x, 0, {.codec = {.xz_threads = threads}}), text) << threads;
     EXPECT_EQ(decode_all<hs::xz>(x, 65536, {.codec = {.xz_threads = threads}}), text) << threads;
@@ -39,10 +57,22 @@ TEST_F(XzTest, ConcatenatedStreamsWithPaddingAndEmptyStreams) {
   std::string a = hotpath_test::make_text(200000, 2), b = hotpath_test::make_text(50000, 3);
   std::string empty = compress_with(dir, "", "xz");
   std::string raw = empty + compress_with(dir, a, "xz") + std::string(8, '\0') + empty +
-                    compress_with(dir, b, "xz -0") + std::string(4, '\0');
+                    compress_with(dir, b, "xz -0") + std::string(4, '\0') + empty;
   EXPECT_EQ(decode_all<hs::xz>(raw), a + b);
   EXPECT_EQ(decode_all<hs::xz>(raw, 3), a + b);
   EXPECT_EQ(decode_all<hs::xz>(raw, 0, {.codec = {.xz_threads = 2}}), a + b);
+}
+
+TEST_F(XzTest, ManyTinyStreams) {
+  std::string one = compress_with(dir, "a line\n", "xz -0");
+  std::string raw, want;
+  for (int i = 0; i < 2000; ++i) {
+    raw += one;
+    want += "a line\n";
+  }
+  EXPECT_EQ(decode_all<hs::xz>(raw), want);
+  EXPECT_EQ(decode_all<hs::xz>(raw, 5), want);
+  EXPECT_EQ(decode_all<hs::xz>(raw, 0, {.codec = {.xz_threads = 2}}), want);
 }
 
 TEST_F(XzTest, PaddingNotAMultipleOfFourAndTrailingGarbageAreErrors) {
@@ -70,6 +100,9 @@ TEST_F(XzTest, TruncationIsAnErrorAtTheEnd) {
     auto e = decode_error<hs::xz>(std::string_view(x).substr(0, len), &got);
     EXPECT_EQ(e.layer(), "xz");
     EXPECT_NE(e.problem().find("truncated input"), std::string::npos) << len << e.what();
+    // Cut inside the 6-byte magic, the error names where the stream header began; once the
+    // magic is whole, where the input ended.
+    EXPECT_EQ(e.offset(), len < 6 ? 0 : len) << e.what();
     EXPECT_EQ(text.substr(0, got.size()), got);
   }
   auto e = decode_error<hs::xz>("");
