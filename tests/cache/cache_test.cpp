@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cstdint>
 #include <latch>
@@ -191,6 +193,28 @@ TEST(Cache, BadOptionsAreRejectedAtConstruction) {
   EXPECT_EQ(string_cache({.capacity = 100}).shard_count(), 1u);  // small: exact order
   EXPECT_EQ((hotpath::cache<int, int, hotpath::locking::none>({.capacity = 1 << 20}).shard_count()),
             1u);
+}
+
+// The default shard count: 128 per CPU (a power of two) with at least 256 entries a shard, and
+// for a weighted cache 32 per CPU with a capacity of at least 1024 each; 1024 at most.
+TEST(Cache, PicksItsShardCountFromTheCpusAndTheCapacity) {
+  auto cpus = static_cast<std::size_t>(hotpath::detail::cpu_count_for_shards());
+  auto expect = [&](std::size_t per_cpu, std::size_t capacity, std::size_t min_share) {
+    return std::min({std::bit_ceil(per_cpu * cpus),
+                     std::bit_floor(std::max<std::size_t>(1, capacity / min_share)),
+                     std::size_t{1024}});
+  };
+  for (std::size_t capacity :
+       {std::size_t{255}, std::size_t{1000}, std::size_t{100'000}, std::size_t{10'000'000}}) {
+    EXPECT_EQ(string_cache({.capacity = capacity}).shard_count(), expect(128, capacity, 256))
+        << capacity;
+    using weighted = hotpath::cache<int, std::string, hotpath::weigh_by_size>;
+    EXPECT_EQ(weighted({.capacity = capacity}).shard_count(), expect(32, capacity, 1024))
+        << capacity;
+  }
+  EXPECT_EQ(string_cache({.capacity = 255}).shard_count(), 1u);
+  EXPECT_EQ(string_cache({.capacity = 10'000'000}).shard_count(),
+            std::min<std::size_t>(1024, std::bit_ceil(128 * cpus)));
 }
 
 TEST(Cache, PoliciesMayComeInAnyOrder) {
