@@ -361,8 +361,9 @@ class batch_processor {
     dispatch(lock);
   }
 
-  // Starts ready batches while flight slots are free: one per idle lane with several partitions,
-  // as many as the slots allow with one.
+  // Starts ready batches while flight slots are free: one per idle lane with several partitions;
+  // with one partition the lane need not be idle. Each cut and each finished batch calls this,
+  // so every free slot is taken as soon as a batch is ready for it.
   void dispatch(std::unique_lock<std::mutex>&) {
     for (std::size_t i = 0; i < lanes_.size() && in_flight_ < opts_.max_in_flight; ++i) {
       std::size_t p = (next_lane_ + i) % lanes_.size();
