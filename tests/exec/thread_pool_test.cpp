@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <deque>
 #include <functional>
 #include <future>
 #include <latch>
@@ -499,53 +498,28 @@ TEST(ThreadPool, CancelModeUnderLoadEndsEveryFutureExactlyOnce) {
   }
 }
 
-// A queue policy for the test below: a mutex and a deque, whose bulk pop (what a worker takes
+// A queue policy for the test below: mutex_deque's queue, whose bulk pop (what a worker takes
 // from the shared queue, up to 16 at once) can be told to stop, with the items in hand, until
 // the test lets it go on.
 struct holding_queue {
   static inline std::latch* holding = nullptr;  // counted down once items are in hand
   static inline std::latch* go_on = nullptr;    // waited on before they are returned
   template <class T>
-  class queue {
+  class queue : public hotpath::queue::mutex_deque::queue<T> {
    public:
     struct consumer {
       explicit consumer(queue&) {}
     };
-    void push(T&& v) {
-      std::lock_guard lock(mu_);
-      q_.push_back(std::move(v));
-    }
-    void push_bulk(T* first, std::size_t n) {
-      std::lock_guard lock(mu_);
-      for (std::size_t i = 0; i < n; ++i)
-        q_.push_back(std::move(first[i]));
-    }
-    bool try_pop(T& out) {
-      std::lock_guard lock(mu_);
-      if (q_.empty()) return false;
-      out = std::move(q_.front());
-      q_.pop_front();
-      return true;
-    }
     std::size_t try_pop_bulk(T* out, std::size_t max, consumer&) {
       std::size_t n = 0;
-      {
-        std::lock_guard lock(mu_);
-        for (; n < max && !q_.empty(); ++n) {
-          out[n] = std::move(q_.front());
-          q_.pop_front();
-        }
-      }
+      while (n < max && this->try_pop(out[n]))
+        ++n;
       if (n > 1 && holding != nullptr) {
         std::exchange(holding, nullptr)->count_down();
         std::exchange(go_on, nullptr)->wait();
       }
       return n;
     }
-
-   private:
-    std::mutex mu_;
-    std::deque<T> q_;
   };
 };
 
