@@ -269,7 +269,6 @@ class batch_processor {
     bool busy = false;  // a batch of this lane is in flight (only partitions > 1 wait for it)
     std::deque<std::pair<batch, flush_reason>> ready;  // cut, waiting for the lane or a slot
     std::uint64_t cut = 0;                             // batches cut so far
-    std::uint64_t started = 0;                         // batches handed to the pool so far
     // Batches 0..done-1 are all delivered or dead-lettered; later ones that finished first (one
     // partition, overlapping batches) wait in finished_ahead until the gap closes.
     std::uint64_t done = 0;
@@ -370,6 +369,8 @@ class batch_processor {
       lane& l = lanes_[p];
       // Several partitions promise per-key order: one batch in flight per lane.
       if ((l.busy && lanes_.size() > 1) || l.ready.empty()) continue;
+      // Batches are numbered in cut order, and `ready` keeps that order.
+      std::uint64_t seq = l.cut - l.ready.size();
       auto b = std::make_shared<batch>(std::move(l.ready.front().first));
       ++stats_.flushes[static_cast<int>(l.ready.front().second)];
       l.ready.pop_front();
@@ -378,7 +379,7 @@ class batch_processor {
       ++in_flight_;
       // Posted after the lock is released (launch_ready): a refusing pool dead-letters the
       // batch, which takes the lock and calls user code.
-      to_launch_.push_back(std::make_shared<delivery>(this, p, l.started++, std::move(b)));
+      to_launch_.push_back(std::make_shared<delivery>(this, p, seq, std::move(b)));
     }
     next_lane_ = (next_lane_ + 1) % lanes_.size();
   }
