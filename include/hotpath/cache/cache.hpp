@@ -577,6 +577,8 @@ class cache {
   using wheel_type = std::conditional_t<expiring, detail::timer_wheel, no_wheel>;
 
   static constexpr std::uint32_t read_batch = 32;
+  // Logged for a hit the policy placed at once (hit_in_place): the replay needs only the hash.
+  static constexpr std::uint32_t in_place = detail::nil_node - 1;
 
   // Reads a shared reader logged for the eviction policy, replayed by the next exclusive holder
   // of the shard before anything else (nil_node: a miss).
@@ -746,10 +748,14 @@ class cache {
   // misses overlap instead of each hit waiting for its own.
   void touch(locked_key& at, std::uint32_t i) {
     shard& s = at.s;
-    s.read_nodes[s.reads] = i;
+    auto v = view(at.s);
+    std::uint32_t logged = i;
+    if constexpr (requires { s.policy.hit_in_place(v, i); }) {
+      if (s.policy.hit_in_place(v, i)) logged = in_place;
+    }
+    s.read_nodes[s.reads] = logged;
     s.read_hashes[s.reads] = at.m;
     if (++s.reads == read_batch) flush_reads(s);
-    auto v = view(at.s);
     if constexpr (expiry_type::on_access) {
       at.s.wheel.unschedule(v, i);
       at.s.nodes[i].timer.at = deadline(at.now, opts_.ttl);
@@ -942,14 +948,19 @@ class cache {
     auto nv = view(s);
     for (std::uint32_t k = 0; k < n; ++k) {
       if (nodes[k] == detail::nil_node) continue;
-      const detail::node_links& l = nv.links(nodes[k]);
-      if (l.prev != detail::nil_node) detail::prefetch(&nv.links(l.prev));
-      if (l.next != detail::nil_node) detail::prefetch(&nv.links(l.next));
+      if (nodes[k] != in_place) {
+        const detail::node_links& l = nv.links(nodes[k]);
+        if (l.prev != detail::nil_node) detail::prefetch(&nv.links(l.prev));
+        if (l.next != detail::nil_node) detail::prefetch(&nv.links(l.next));
+      }
       if constexpr (requires { s.policy.prefetch(hash[k]); }) s.policy.prefetch(hash[k]);
     }
     for (std::uint32_t k = 0; k < n; ++k) {
       if (nodes[k] == detail::nil_node) {
         s.policy.on_miss(hash[k]);
+      } else if (nodes[k] == in_place) {
+        if constexpr (requires { s.policy.on_access_in_place(nv, hash[k]); })
+          s.policy.on_access_in_place(nv, hash[k]);
       } else {
         s.policy.on_access(nv, nodes[k], hash[k]);
       }

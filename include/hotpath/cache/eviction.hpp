@@ -137,19 +137,33 @@ struct w_tinylfu {
     }
 
     HOTPATH_ALWAYS_INLINE void on_access(Nodes& n, std::uint32_t i, std::uint64_t h) {
-      sketch_.increment(h);
-      ++hits_;
       switch (n.links(i).queue) {
         case window_q:
           window_.move_to_back(n, i);
           break;
         case protected_q:
-          protected_.move_to_back(n, i);
+          n.links(i).referenced = 1;
           break;
         default:
-          probation_.move_to(n, i, protected_, protected_q);
-          demote_protected(n);
+          promote(n, i);
       }
+      on_access_in_place(n, h);
+    }
+
+    /// Optional hook: the cache calls it at the hit itself, while the entry's node is in cache.
+    /// True if it took care of the entry's place (a protected entry only gets its mark), so
+    /// that the replayed event needs only the hash: on_access_in_place instead of on_access.
+    bool hit_in_place(Nodes& n, std::uint32_t i) noexcept {
+      detail::node_links& l = n.links(i);
+      if (l.queue != protected_q) return false;
+      l.referenced = 1;
+      return true;
+    }
+
+    /// The rest of a hit that hit_in_place handled: the key's frequency and the hit count.
+    HOTPATH_ALWAYS_INLINE void on_access_in_place(Nodes& n, std::uint64_t h) {
+      sketch_.increment(h);
+      ++hits_;
       if (hits_ + misses_ >= sample_size_) climb(n);
     }
 
@@ -237,9 +251,28 @@ struct w_tinylfu {
       return (seed_ & 127) == 0;
     }
 
+    void promote(Nodes& n, std::uint32_t i) {
+      n.links(i).referenced = 0;
+      probation_.move_to(n, i, protected_, protected_q);
+      demote_protected(n);
+    }
+
+    // Protected is a clock: the front entry, if hit since it was placed, goes round once more
+    // (mark cleared, to the back) instead of down to probation. Each round clears a mark that a
+    // hit set, so the loop ends.
     void demote_protected(Nodes& n) {
-      while (protected_.weight() > protected_max_ && !protected_.empty())
-        protected_.move_to(n, protected_.front(), probation_, probation_q);
+      while (protected_.weight() > protected_max_ && !protected_.empty()) {
+        std::uint32_t f = protected_.front();
+        detail::node_links& l = n.links(f);
+        if (l.referenced != 0) {
+          l.referenced = 0;
+          if (protected_.size() > 1) {
+            protected_.move_to_back(n, f);
+            continue;
+          }
+        }
+        protected_.move_to(n, f, probation_, probation_q);
+      }
     }
 
     void climb(Nodes& n) {

@@ -24,8 +24,10 @@ struct node_links {
   std::uint32_t next = nil_node;
   std::uint32_t timer_slot = 0;         // the node's place in its timer_bucket
   std::uint8_t queue = 0;               // 0: the node is free; policies number their lists from 1
+  std::uint8_t referenced = 0;          // hit since the policy last placed it (second chance)
   std::uint16_t timer_bucket = 0xffff;  // the expiry wheel's bucket holding the node, if any
 };
+static_assert(sizeof(node_links) == 16, "node_links: a node's bookkeeping stays in 16 bytes");
 
 /// Spreads the bits of a user hash (std::hash of an integer is the identity) over 64 bits.
 constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
