@@ -141,6 +141,43 @@ TEST(Eviction, WTinyLfuAdmitsANewcomerMoreFrequentThanTheVictim) {
   EXPECT_LT(log.evicted[1], 100);
 }
 
+// A shard's nodes as a policy sees them, to drive a policy state directly.
+struct test_nodes {
+  std::vector<hotpath::detail::node_links> l;
+  hotpath::detail::node_links& links(std::uint32_t i) { return l[i]; }
+  std::uint64_t weight(std::uint32_t) const { return 1; }
+  std::uint64_t hash(std::uint32_t i) const { return hotpath::detail::mix64(i + 1); }
+};
+
+TEST(Eviction, WTinyLfuGivesAProtectedEntryHitSinceItWasPlacedAnotherRound) {
+  // Capacity 10: a window of 1 and at most (10 - 1) - 9 / 5 = 8 protected entries.
+  test_nodes n{std::vector<hotpath::detail::node_links>(10)};
+  hotpath::eviction::w_tinylfu::state<test_nodes> p(10);
+  std::vector<std::uint32_t> removed;
+  auto remove = [&](std::uint32_t i) {
+    removed.push_back(i);
+    p.on_remove(n, i);
+  };
+  for (std::uint32_t i = 0; i < 10; ++i) {
+    p.on_insert(n, i, n.hash(i));
+    p.evict(n, 10, remove);  // moves all but the newest to probation, removes nothing
+  }
+  for (std::uint32_t i = 0; i < 8; ++i)
+    p.on_access(n, i, n.hash(i));  // promoted: protected is 0..7, full
+  p.on_access(n, 0, n.hash(0));    // marked, not moved
+  p.on_access(n, 8, n.hash(8));    // promoted: 0 goes round, 1 is demoted
+  EXPECT_EQ(n.links(0).referenced, 0);
+  EXPECT_TRUE(removed.empty());
+  p.evict(n, 9, remove);  // probation holds only 1
+  p.evict(n, 8, remove);  // probation is empty: protected's front, 2
+  EXPECT_EQ(removed, (std::vector<std::uint32_t>{1, 2}));
+
+  // The cache's hit path: a protected entry is marked at once, a window entry is not.
+  EXPECT_TRUE(p.hit_in_place(n, 3));
+  EXPECT_EQ(n.links(3).referenced, 1);
+  EXPECT_FALSE(p.hit_in_place(n, 9)) << "a window entry needs its move replayed";
+}
+
 // Recency-heavy traffic (each key reused a few times soon after it first appears) rewards a
 // large window: the hill climber must grow it from its initial 1%.
 TEST(Eviction, WTinyLfuGrowsItsWindowForRecencyHeavyTraffic) {
