@@ -172,10 +172,15 @@ TEST(Eviction, WTinyLfuGivesAProtectedEntryHitSinceItWasPlacedAnotherRound) {
   p.evict(n, 8, remove);  // probation is empty: protected's front, 2
   EXPECT_EQ(removed, (std::vector<std::uint32_t>{1, 2}));
 
-  // The cache's hit path: a protected entry is marked at once, a window entry is not.
-  EXPECT_TRUE(p.hit_in_place(n, 3));
+  // The cache's hit path. A protected entry's first hit marks it and leaves its hash for the
+  // sketch; its next ones, until the clock passes it, leave nothing. A window entry's move is
+  // replayed.
+  using hotpath::eviction::hit_deferral;
+  EXPECT_EQ(p.hit_in_place(n, 3), hit_deferral::hash);
   EXPECT_EQ(n.links(3).referenced, 1);
-  EXPECT_FALSE(p.hit_in_place(n, 9)) << "a window entry needs its move replayed";
+  EXPECT_EQ(p.hit_in_place(n, 3), hit_deferral::nothing);
+  EXPECT_EQ(p.hit_in_place(n, 9), hit_deferral::node);
+  EXPECT_EQ(n.links(9).referenced, 0);
 }
 
 // Recency-heavy traffic (each key reused a few times soon after it first appears) rewards a

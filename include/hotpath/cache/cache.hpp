@@ -745,17 +745,30 @@ class cache {
   // A hit is told to the eviction policy later, in a batch of read_batch hits (and before
   // anything else the policy sees, so its order of events is the same): the batch fetches the
   // list neighbours and sketch lines of all its nodes before it moves any, so their cache
-  // misses overlap instead of each hit waiting for its own.
+  // misses overlap instead of each hit waiting for its own. A policy with hit_in_place handles
+  // what it can of the hit now, while the node is in cache (w_tinylfu: a protected entry's
+  // mark), ahead of the batch's older hits; that only matters to a mark the replay of an older
+  // hit could clear, and only until the clock's next round.
   void touch(locked_key& at, std::uint32_t i) {
     shard& s = at.s;
     auto v = view(at.s);
     std::uint32_t logged = i;
     if constexpr (requires { s.policy.hit_in_place(v, i); }) {
-      if (s.policy.hit_in_place(v, i)) logged = in_place;
+      switch (s.policy.hit_in_place(v, i)) {
+        case eviction::hit_deferral::node:
+          break;
+        case eviction::hit_deferral::hash:
+          logged = in_place;
+          break;
+        case eviction::hit_deferral::nothing:
+          logged = detail::nil_node;
+      }
     }
-    s.read_nodes[s.reads] = logged;
-    s.read_hashes[s.reads] = at.m;
-    if (++s.reads == read_batch) flush_reads(s);
+    if (logged != detail::nil_node) {
+      s.read_nodes[s.reads] = logged;
+      s.read_hashes[s.reads] = at.m;
+      if (++s.reads == read_batch) flush_reads(s);
+    }
     if constexpr (expiry_type::on_access) {
       at.s.wheel.unschedule(v, i);
       at.s.nodes[i].timer.at = deadline(at.now, opts_.ttl);

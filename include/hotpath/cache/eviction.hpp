@@ -2,11 +2,14 @@
 //
 //   hotpath::cache<K, V, hotpath::eviction::lru> c({.capacity = 10'000});
 //
-// - eviction::w_tinylfu (the default): a small LRU window in front of a segmented LRU main
-//   region; an entry leaving the window enters the main region only if a frequency sketch says
-//   it is more popular than the main region's victim. The window's share adapts by hill
-//   climbing on the hit rate (from 1% of the capacity up to 80%), so recency-heavy traffic gets a
-//   large window and frequency-heavy traffic a small one. Scan- and loop-resistant.
+// - eviction::w_tinylfu (the default): a small LRU window in front of a main region of
+//   probation and protected segments; an entry leaving the window enters the main region only
+//   if a frequency sketch says it is more popular than the main region's victim. The window's
+//   share adapts by hill climbing on the hit rate (from 1% of the capacity up to 80%), so
+//   recency-heavy traffic gets a large window and frequency-heavy traffic a small one. Scan- and
+//   loop-resistant. The protected segment is a clock: a hit marks an entry instead of moving
+//   it, and the sketch counts a protected entry's hits once per round of the clock (see
+//   w_tinylfu::state::hit_in_place).
 // - eviction::slru: probation (20%) and protected (80%) LRU segments; a hit in probation
 //   promotes. Scan-resistant, no frequency sketch.
 // - eviction::lru: least recently used.
@@ -15,7 +18,8 @@
 // the cache keeps one state per shard and calls it under the shard's lock. Nodes gives access
 // to each entry's detail::node_links, weight and mixed key hash by index. Hits reach on_access
 // in batches (the cache replays them before any other event, so the order is kept); a state
-// may offer `prefetch(hash)` to have what on_access will touch fetched for a whole batch.
+// may offer `prefetch(hash)` to have what on_access will touch fetched for a whole batch, and
+// `hit_in_place` to handle a hit at once (see hit_deferral).
 #pragma once
 
 #include <algorithm>
@@ -28,6 +32,12 @@
 
 namespace hotpath::inline HOTPATH_ABI {
 namespace eviction {
+
+/// What a policy's optional `hit_deferral hit_in_place(Nodes&, i)` leaves of a hit for the
+/// cache to replay later: everything (on_access(n, i, h)), only the key's hash
+/// (on_access_in_place(n, h)), or nothing. The cache calls it at the hit, under the shard's
+/// exclusive lock, while the entry's node is in cache; a replay later has to fetch it again.
+enum class hit_deferral : std::uint8_t { node, hash, nothing };
 
 /// Least recently used.
 struct lru {
@@ -142,6 +152,10 @@ struct w_tinylfu {
           window_.move_to_back(n, i);
           break;
         case protected_q:
+          if (n.links(i).referenced != 0) {
+            count_hit(n);
+            return;
+          }
           n.links(i).referenced = 1;
           break;
         default:
@@ -150,21 +164,29 @@ struct w_tinylfu {
       on_access_in_place(n, h);
     }
 
-    /// Optional hook: the cache calls it at the hit itself, while the entry's node is in cache.
-    /// True if it took care of the entry's place (a protected entry only gets its mark), so
-    /// that the replayed event needs only the hash: on_access_in_place instead of on_access.
-    bool hit_in_place(Nodes& n, std::uint32_t i) noexcept {
+    /// A hit on a protected entry is handled here at once: its first hit since the clock last
+    /// passed it marks it and leaves the key's hash for the sketch (hit_deferral::hash); later
+    /// ones, until the clock passes again, only count as hits (nothing): a hot entry, hit
+    /// over and over, costs neither a replay nor a sketch update each time. Counting a
+    /// protected key once per round still ranks it above any key that was not hit in that
+    /// round; on the hit-ratio tool's seeded traces the hit ratio moved by -0.03 to +0.82
+    /// points against counting every hit. Window and probation hits move the entry, so they
+    /// are replayed in full.
+    hit_deferral hit_in_place(Nodes& n, std::uint32_t i) {
       detail::node_links& l = n.links(i);
-      if (l.queue != protected_q) return false;
+      if (l.queue != protected_q) return hit_deferral::node;
+      if (l.referenced != 0) {
+        count_hit(n);
+        return hit_deferral::nothing;
+      }
       l.referenced = 1;
-      return true;
+      return hit_deferral::hash;
     }
 
     /// The rest of a hit that hit_in_place handled: the key's frequency and the hit count.
     HOTPATH_ALWAYS_INLINE void on_access_in_place(Nodes& n, std::uint64_t h) {
       sketch_.increment(h);
-      ++hits_;
-      if (hits_ + misses_ >= sample_size_) climb(n);
+      count_hit(n);
     }
 
     void on_miss(std::uint64_t) noexcept { ++misses_; }
@@ -260,6 +282,11 @@ struct w_tinylfu {
     // Protected is a clock: the front entry, if hit since it was placed, goes round once more
     // (mark cleared, to the back) instead of down to probation. Each round clears a mark that a
     // hit set, so the loop ends.
+    void count_hit(Nodes& n) {
+      ++hits_;
+      if (hits_ + misses_ >= sample_size_) climb(n);
+    }
+
     void demote_protected(Nodes& n) {
       while (protected_.weight() > protected_max_ && !protected_.empty()) {
         std::uint32_t f = protected_.front();
