@@ -161,6 +161,26 @@ TEST(Cache, ASharedReadInAnotherThreadIsReplayedByThisThreadsWrite) {
   EXPECT_EQ(c.stats().loads, 1u);
 }
 
+TEST(Cache, SharedHitsOnAMarkedProtectedEntryNeedNoLogAndAreCounted) {
+  using shared_lfu = hotpath::cache<int, int, hotpath::locking::shared_reads>;  // w_tinylfu
+  shared_lfu c({.capacity = 100});  // one shard, a window of 1
+  EXPECT_FALSE(c.get(0).has_value());
+  std::thread([&] { EXPECT_FALSE(c.get(0).has_value()); }).join();  // reads are shared now
+  c.put(1, 1);
+  c.put(2, 2);             // 1 leaves the window for probation
+  EXPECT_EQ(c.get(1), 1);  // logged
+  c.put(3, 3);             // replayed: 1 is promoted to protected
+  EXPECT_EQ(c.get(1), 1);  // logged
+  c.put(4, 4);             // replayed: 1 is marked
+  // Many more hits than a log holds (32); each is only counted.
+  for (int i = 0; i < 100; ++i)
+    ASSERT_EQ(c.get(1), 1);
+  c.put(5, 5);
+  EXPECT_EQ(c.stats().hits, 102u);
+  for (int k = 1; k <= 5; ++k)
+    EXPECT_TRUE(c.contains(k)) << k;
+}
+
 TEST(Cache, GetAllKeepsTheOrderOfTheKeys) {
   string_cache c({.capacity = 10});
   c.put(1, "a");

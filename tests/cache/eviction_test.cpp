@@ -181,6 +181,11 @@ TEST(Eviction, WTinyLfuGivesAProtectedEntryHitSinceItWasPlacedAnotherRound) {
   EXPECT_EQ(p.hit_in_place(n, 3), hit_deferral::nothing);
   EXPECT_EQ(p.hit_in_place(n, 9), hit_deferral::node);
   EXPECT_EQ(n.links(9).referenced, 0);
+
+  // A reader under a shared lock may only count a hit on a marked protected entry.
+  EXPECT_TRUE(p.plain_hit(n, 3));
+  EXPECT_FALSE(p.plain_hit(n, 4)) << "protected but not marked: its hash is needed";
+  EXPECT_FALSE(p.plain_hit(n, 9)) << "the window's: its move is needed";
 }
 
 // Recency-heavy traffic (each key reused a few times soon after it first appears) rewards a

@@ -584,6 +584,8 @@ class cache {
   // of the shard before anything else (nil_node: a miss).
   struct read_log {
     std::uint32_t count = 0;
+    // Hits that change nothing but the policy's hit count (plain_hit), counted here instead.
+    std::uint64_t plain_hits = 0;
     std::array<std::uint32_t, read_batch> nodes;
     std::array<std::uint64_t, read_batch> hashes;
   };
@@ -943,6 +945,13 @@ class cache {
   void absorb_reads(shard& s) noexcept {
     if constexpr (shared_reads) {
       s.mu.for_each_payload([&](read_log& log) {
+        if constexpr (requires(nodes_view nv) { s.policy.on_plain_hits(nv, log.plain_hits); }) {
+          if (log.plain_hits != 0) {
+            auto nv = view(s);
+            s.policy.on_plain_hits(nv, log.plain_hits);
+            log.plain_hits = 0;
+          }
+        }
         if (log.count == 0) return;
         flush_reads(s);
         std::uint32_t n = log.count;
@@ -1026,14 +1035,23 @@ class cache {
       typename shard_lock::scoped_reader r(s.mu, detail::thread_slot());
       if (!r) return shared_result::busy;
       read_log& log = r.payload();
-      if (log.count == read_batch) return shared_result::busy;
       auto it = s.table.find(lookup{&k, hm.first});
       i = it == s.table.end() ? detail::nil_node : it->i;
       if (i == detail::nil_node && !log_miss) return shared_result::miss;
+      auto nv = view(s);
+      bool plain = false;
+      if constexpr (requires { s.policy.plain_hit(nv, i); }) {
+        plain = i != detail::nil_node && s.policy.plain_hit(nv, i);
+      }
+      if (!plain && log.count == read_batch) return shared_result::busy;
       if (i != detail::nil_node) out.emplace(s.nodes[i].value());
-      log.nodes[log.count] = i;
-      log.hashes[log.count] = hm.second;
-      ++log.count;
+      if (plain) {
+        ++log.plain_hits;
+      } else {
+        log.nodes[log.count] = i;
+        log.hashes[log.count] = hm.second;
+        ++log.count;
+      }
     }
     if (i == detail::nil_node) {
       misses_.inc();

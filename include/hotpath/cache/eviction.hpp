@@ -183,6 +183,18 @@ struct w_tinylfu {
       return hit_deferral::hash;
     }
 
+    /// Optional hook for readers under a shared lock, which may not write the policy's state:
+    /// whether a hit on i would change nothing but the hit count (a marked protected entry),
+    /// so that the reader only counts it and later reports the count to on_plain_hits.
+    [[nodiscard]] bool plain_hit(Nodes& n, std::uint32_t i) const noexcept {
+      const detail::node_links& l = n.links(i);
+      return l.queue == protected_q && l.referenced != 0;
+    }
+    void on_plain_hits(Nodes& n, std::uint64_t count) {
+      hits_ += count;
+      if (hits_ + misses_ >= sample_size_) climb(n);
+    }
+
     /// The rest of a hit that hit_in_place handled: the key's frequency and the hit count.
     HOTPATH_ALWAYS_INLINE void on_access_in_place(Nodes& n, std::uint64_t h) {
       sketch_.increment(h);
