@@ -623,6 +623,9 @@ class cache {
     }
 
     mutable shard_lock mu;
+    // Hits only counted (hit_deferral::nothing), not yet reported to the policy: in the lock's
+    // cache line, which such a hit writes anyway.
+    std::uint64_t plain_hits = 0;
     std::vector<node> nodes;
     table_type table;
     policy_state policy;
@@ -763,6 +766,7 @@ class cache {
           logged = in_place;
           break;
         case eviction::hit_deferral::nothing:
+          ++s.plain_hits;
           logged = detail::nil_node;
       }
     }
@@ -934,6 +938,13 @@ class cache {
   }
 
   void flush_reads(shard& s) noexcept {
+    if constexpr (requires(nodes_view nv) { s.policy.on_plain_hits(nv, s.plain_hits); }) {
+      if (s.plain_hits != 0) {
+        auto nv = view(s);
+        s.policy.on_plain_hits(nv, s.plain_hits);
+        s.plain_hits = 0;
+      }
+    }
     if (s.reads == 0) return;
     std::uint32_t n = s.reads;
     s.reads = 0;

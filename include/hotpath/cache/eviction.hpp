@@ -35,8 +35,9 @@ namespace eviction {
 
 /// What a policy's optional `hit_deferral hit_in_place(Nodes&, i)` leaves of a hit for the
 /// cache to replay later: everything (on_access(n, i, h)), only the key's hash
-/// (on_access_in_place(n, h)), or nothing. The cache calls it at the hit, under the shard's
-/// exclusive lock, while the entry's node is in cache; a replay later has to fetch it again.
+/// (on_access_in_place(n, h)), or only the hit itself, which the cache counts and reports in a
+/// sum (on_plain_hits(n, count)). The cache calls it at the hit, under the shard's exclusive
+/// lock, while the entry's node is in cache; a replay later has to fetch it again.
 enum class hit_deferral : std::uint8_t { node, hash, nothing };
 
 /// Least recently used.
@@ -172,13 +173,10 @@ struct w_tinylfu {
     /// round; on the hit-ratio tool's seeded traces the hit ratio moved by -0.03 to +0.82
     /// points against counting every hit. Window and probation hits move the entry, so they
     /// are replayed in full.
-    hit_deferral hit_in_place(Nodes& n, std::uint32_t i) {
+    hit_deferral hit_in_place(Nodes& n, std::uint32_t i) noexcept {
       detail::node_links& l = n.links(i);
       if (l.queue != protected_q) return hit_deferral::node;
-      if (l.referenced != 0) {
-        count_hit(n);
-        return hit_deferral::nothing;
-      }
+      if (l.referenced != 0) return hit_deferral::nothing;
       l.referenced = 1;
       return hit_deferral::hash;
     }
