@@ -161,7 +161,7 @@ TEST(Cache, ASharedReadInAnotherThreadIsReplayedByThisThreadsWrite) {
   EXPECT_EQ(c.stats().loads, 1u);
 }
 
-TEST(Cache, SharedHitsOnAMarkedProtectedEntryNeedNoLogAndAreCounted) {
+TEST(Cache, SharedHitsOnAMarkedEntryAndSharedMissesNeedNoLogAndAreCounted) {
   using shared_lfu = hotpath::cache<int, int, hotpath::locking::shared_reads>;  // w_tinylfu
   shared_lfu c({.capacity = 100});  // one shard, a window of 1
   EXPECT_FALSE(c.get(0).has_value());
@@ -175,8 +175,12 @@ TEST(Cache, SharedHitsOnAMarkedProtectedEntryNeedNoLogAndAreCounted) {
   // Many more hits than a log holds (32); each is only counted.
   for (int i = 0; i < 100; ++i)
     ASSERT_EQ(c.get(1), 1);
+  // w_tinylfu only counts misses (on_plain_misses): they need no log entry either.
+  for (int i = 0; i < 100; ++i)
+    ASSERT_FALSE(c.get(1000 + i).has_value());
   c.put(5, 5);
   EXPECT_EQ(c.stats().hits, 102u);
+  EXPECT_EQ(c.stats().misses, 102u);
   for (int k = 1; k <= 5; ++k)
     EXPECT_TRUE(c.contains(k)) << k;
 }

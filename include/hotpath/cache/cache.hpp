@@ -584,8 +584,10 @@ class cache {
   // of the shard before anything else (nil_node: a miss).
   struct read_log {
     std::uint32_t count = 0;
-    // Hits that change nothing but the policy's hit count (plain_hit), counted here instead.
+    // Hits that change nothing but the policy's hit count (plain_hit), and misses of a policy
+    // that only counts them (on_plain_misses), summed here instead of logged.
     std::uint64_t plain_hits = 0;
+    std::uint64_t plain_misses = 0;
     std::array<std::uint32_t, read_batch> nodes;
     std::array<std::uint64_t, read_batch> hashes;
   };
@@ -963,6 +965,12 @@ class cache {
             log.plain_hits = 0;
           }
         }
+        if constexpr (requires { s.policy.on_plain_misses(log.plain_misses); }) {
+          if (log.plain_misses != 0) {
+            s.policy.on_plain_misses(log.plain_misses);
+            log.plain_misses = 0;
+          }
+        }
         if (log.count == 0) return;
         flush_reads(s);
         std::uint32_t n = log.count;
@@ -1051,13 +1059,17 @@ class cache {
       if (i == detail::nil_node && !log_miss) return shared_result::miss;
       auto nv = view(s);
       bool plain = false;
-      if constexpr (requires { s.policy.plain_hit(nv, i); }) {
-        plain = i != detail::nil_node && s.policy.plain_hit(nv, i);
+      if (i == detail::nil_node) {
+        plain = requires {
+          s.policy.on_plain_misses(std::uint64_t{});
+        };
+      } else if constexpr (requires { s.policy.plain_hit(nv, i); }) {
+        plain = s.policy.plain_hit(nv, i);
       }
       if (!plain && log.count == read_batch) return shared_result::busy;
       if (i != detail::nil_node) out.emplace(s.nodes[i].value());
       if (plain) {
-        ++log.plain_hits;
+        ++(i == detail::nil_node ? log.plain_misses : log.plain_hits);
       } else {
         log.nodes[log.count] = i;
         log.hashes[log.count] = hm.second;

@@ -200,6 +200,8 @@ struct w_tinylfu {
     }
 
     void on_miss(std::uint64_t) noexcept { ++misses_; }
+    /// Optional hook: misses only counted (the hash is not needed), reported in a sum.
+    void on_plain_misses(std::uint64_t count) noexcept { misses_ += count; }
 
     /// Optional hook: the cache calls it for every hit of a batch before it replays them
     /// (on_access), so that the sketch lines of the whole batch are fetched at once.
