@@ -11,8 +11,10 @@ each such row of the table then says whether the ratio met its target. A target 
 "metric", a counter of the benchmark where lower is better (such as a latency percentile); its
 ratio is then peer counter / hotpath counter instead of a ratio of times. A target without a
 "peer" is on hotpath's own number: {"workload", "metric", "min" or "max", "target"} checks the
-median of that counter (such as a parallel efficiency or the CPU an idle pool uses); these go in a
-short list under the module's table.
+median of that counter (such as a parallel efficiency or the CPU an idle pool uses), and with
+"over": "<other workload>" the counter's ratio to the same counter of hotpath in that workload
+(such as a 2-thread rate over the 1-thread rate); these go in a short list under the module's
+table.
 
 usage: bench_report.py RESULTS_DIR [--compiler TEXT] [--targets-dir benchmarks]
 Standard library only; charts need gnuplot (skipped with a note when it is missing).
@@ -111,6 +113,13 @@ def own_target_lines(workloads, own):
     for t in own:
         hot = workloads.get(t["workload"], {}).get("hotpath")
         value = hot["counters"].get(t["metric"]) if hot else None
+        name = t["metric"]
+        if value is not None and "over" in t:
+            # A ratio of two of hotpath's own workloads, such as a 2-thread rate over 1 thread's.
+            base = workloads.get(t["over"], {}).get("hotpath")
+            base_value = base["counters"].get(t["metric"]) if base else None
+            value = value / base_value if base_value else None
+            name = f"{t['metric']} / {t['over']}'s"
         if value is None:
             lines.append(f"- {t['workload']}: {t['target']}: not measured in this run")
             continue
@@ -119,7 +128,7 @@ def own_target_lines(workloads, own):
         else:
             ok, bound = value <= float(t["max"]), f"<= {float(t['max']):g}"
         verdict = "met" if ok else "**missed**"
-        lines.append(f"- {t['workload']}: {t['metric']} = {value:.4g} ({t['target']}; "
+        lines.append(f"- {t['workload']}: {name} = {value:.4g} ({t['target']}; "
                      f"{bound}): {verdict}")
     return lines
 
