@@ -31,11 +31,12 @@ struct sharded {
 /// forth; writes take the lock exclusively and replay the logs first. Until a second thread
 /// uses the cache every read goes the exclusive way. For caches read by more threads than CPUs;
 /// with an expiry policy reads stay exclusive (they may remove an entry and move the wheel).
-/// Measured on a 2-vCPU VM, Zipf 0.99 with 95% gets (benchmarks/cache, read_heavy): in runs
-/// where the VM did not run both threads at once (the other vCPU taken by the host), two threads
-/// went 13-14 -> 16-18 M/s (+20-30%) over locking::sharded, whose readers then wait on a
-/// preempted lock holder; with both vCPUs running freely, 37.0 against 39.4 M/s (6% slower);
-/// one thread 5-7% slower.
+/// A reader's hit that changes nothing but the policy's hit count (w_tinylfu: a protected entry
+/// already marked) and its misses are only counted in its slot, not logged. Measured on a
+/// 2-vCPU VM, Zipf 0.99 with 95% gets (benchmarks/cache, read_heavy): with both vCPUs running
+/// freely, two threads at 63.7 M/s against locking::sharded's 75.4, one thread 7% slower. In
+/// earlier runs where the host took the other vCPU away, it kept 20-30% more of the 2-thread
+/// rate than sharded, whose readers then wait on a preempted lock holder.
 ///
 ///   hotpath::cache<K, V, hotpath::locking::shared_reads> c({.capacity = 1'000'000});
 struct shared_reads {
