@@ -229,16 +229,16 @@ TEST(Cache, PicksItsShardCountFromTheCpusAndTheCapacity) {
                      std::size_t{1024}});
   };
   for (std::size_t capacity :
-       {std::size_t{255}, std::size_t{1000}, std::size_t{100'000}, std::size_t{10'000'000}}) {
-    EXPECT_EQ(string_cache({.capacity = capacity}).shard_count(), expect(128, capacity, 256))
+       {std::size_t{127}, std::size_t{1000}, std::size_t{100'000}, std::size_t{10'000'000}}) {
+    EXPECT_EQ(string_cache({.capacity = capacity}).shard_count(), expect(256, capacity, 128))
         << capacity;
     using weighted = hotpath::cache<int, std::string, hotpath::weigh_by_size>;
     EXPECT_EQ(weighted({.capacity = capacity}).shard_count(), expect(32, capacity, 1024))
         << capacity;
   }
-  EXPECT_EQ(string_cache({.capacity = 255}).shard_count(), 1u);
+  EXPECT_EQ(string_cache({.capacity = 127}).shard_count(), 1u);
   EXPECT_EQ(string_cache({.capacity = 10'000'000}).shard_count(),
-            std::min<std::size_t>(1024, std::bit_ceil(128 * cpus)));
+            std::min<std::size_t>(1024, std::bit_ceil(256 * cpus)));
 }
 
 TEST(Cache, PoliciesMayComeInAnyOrder) {

@@ -664,16 +664,19 @@ class cache {
         return opts_.shards;
       }
       // Many more shards than threads. Two threads on a Zipf 0.99 read-heavy load: 8 shards ran
-      // at 1.0-1.15x one thread's rate, 64 at 1.34-1.49x (1.85-2.0x on an earlier VM), 256 at
-      // 1.46-1.71x and 1024 at 1.67-1.78x, though 1024 also cost one thread 5-15% (benchmarks/
-      // cache, read_heavy, 2-vCPU VM). Every shard's lock line goes back and forth between the
-      // threads, so the more there are, the less often a thread finds its shard's line taken; at
-      // 256 or more entries a shard, the hit ratio stayed within 0.2 points of 64 shards.
-      // A weighted cache keeps fewer, larger shards (32 per CPU, a capacity of 1024 or more
-      // each): an entry heavier than its shard's share is not stored, and more shards would
-      // turn away big values that fit the cache.
-      constexpr std::uint64_t per_cpu = unit_weight ? 128 : 32;
-      constexpr std::uint64_t min_share = unit_weight ? 256 : 1024;
+      // at 1.0-1.15x one thread's rate, 64 at 1.34-1.49x, 256 at 1.42-1.47x, 512 at 1.52-1.54x
+      // and 1024 at 1.61-1.71x: two threads ran at about 88 M/s with 512 or 1024 shards against
+      // 67-75 with 256 (benchmarks/cache, read_heavy, 2-vCPU VM), one thread as fast with 512
+      // as with 256 and up to 6% slower with 1024. Every shard's lock line goes back and forth
+      // between the threads, so the more there are, the less often a thread finds its shard's
+      // line taken. Keys fall on shards by hash, so a shard of s entries is full while others
+      // have room: with a working set as large as the capacity, about 0.4 / sqrt(s) of it cannot
+      // stay (3.5% at 128 entries a shard); mixed_zipf's hit ratio was 85.0% with 512 and 1024
+      // shards, 84.8-85.0% with 256. A weighted cache keeps fewer, larger shards (32 per CPU, a
+      // capacity of 1024 or more each): an entry heavier than its shard's share is not stored,
+      // and more shards would turn away big values that fit the cache.
+      constexpr std::uint64_t per_cpu = unit_weight ? 256 : 32;
+      constexpr std::uint64_t min_share = unit_weight ? 128 : 1024;
       std::uint64_t by_cpu = std::bit_ceil(per_cpu * detail::cpu_count_for_shards());
       std::uint64_t by_size =
           std::bit_floor(std::max<std::uint64_t>(1, opts_.capacity / min_share));
