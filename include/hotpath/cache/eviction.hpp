@@ -170,7 +170,7 @@ struct w_tinylfu {
     /// ones, until the clock passes again, only count as hits (nothing): a hot entry, hit
     /// over and over, costs neither a replay nor a sketch update each time. Counting a
     /// protected key once per round still ranks it above any key that was not hit in that
-    /// round; on the hit-ratio tool's seeded traces the hit ratio moved by -0.03 to +0.82
+    /// round; on the hit-ratio tool's seeded traces the hit ratio moved by -0.03 to +0.81
     /// points against counting every hit. Window and probation hits move the entry, so they
     /// are replayed in full.
     hit_deferral hit_in_place(Nodes& n, std::uint32_t i) noexcept {
@@ -291,14 +291,14 @@ struct w_tinylfu {
       demote_protected(n);
     }
 
-    // Protected is a clock: the front entry, if hit since it was placed, goes round once more
-    // (mark cleared, to the back) instead of down to probation. Each round clears a mark that a
-    // hit set, so the loop ends.
     void count_hit(Nodes& n) {
       ++hits_;
       if (hits_ + misses_ >= sample_size_) climb(n);
     }
 
+    // Protected is a clock: the front entry, if hit since it was placed, goes round once more
+    // (mark cleared, to the back) instead of down to probation. Each round clears a mark that a
+    // hit set, so the loop ends.
     void demote_protected(Nodes& n) {
       while (protected_.weight() > protected_max_ && !protected_.empty()) {
         std::uint32_t f = protected_.front();

@@ -34,7 +34,7 @@ struct sharded {
 /// A reader's hit that changes nothing but the policy's hit count (w_tinylfu: a protected entry
 /// already marked) and its misses are only counted in its slot, not logged. Measured on a
 /// 2-vCPU VM, Zipf 0.99 with 95% gets (benchmarks/cache, read_heavy): with both vCPUs running
-/// freely, two threads at 63.7 M/s against locking::sharded's 75.4, one thread 7% slower. In
+/// freely, two threads at 89.2 M/s against locking::sharded's 91.5, one thread 7% slower. In
 /// earlier runs where the host took the other vCPU away, it kept 20-30% more of the 2-thread
 /// rate than sharded, whose readers then wait on a preempted lock holder.
 ///
