@@ -942,14 +942,19 @@ class cache {
     s.free_head = i;
   }
 
-  void flush_reads(shard& s) noexcept {
-    if constexpr (requires(nodes_view nv) { s.policy.on_plain_hits(nv, s.plain_hits); }) {
-      if (s.plain_hits != 0) {
+  // Tells the policy of `count` hits that changed nothing but the hit count, and zeroes it.
+  void report_plain_hits(shard& s, std::uint64_t& count) noexcept {
+    if constexpr (requires(nodes_view nv) { s.policy.on_plain_hits(nv, count); }) {
+      if (count != 0) {
         auto nv = view(s);
-        s.policy.on_plain_hits(nv, s.plain_hits);
-        s.plain_hits = 0;
+        s.policy.on_plain_hits(nv, count);
+        count = 0;
       }
     }
+  }
+
+  void flush_reads(shard& s) noexcept {
+    report_plain_hits(s, s.plain_hits);
     if (s.reads == 0) return;
     std::uint32_t n = s.reads;
     s.reads = 0;
@@ -961,13 +966,7 @@ class cache {
   void absorb_reads(shard& s) noexcept {
     if constexpr (shared_reads) {
       s.mu.for_each_payload([&](read_log& log) {
-        if constexpr (requires(nodes_view nv) { s.policy.on_plain_hits(nv, log.plain_hits); }) {
-          if (log.plain_hits != 0) {
-            auto nv = view(s);
-            s.policy.on_plain_hits(nv, log.plain_hits);
-            log.plain_hits = 0;
-          }
-        }
+        report_plain_hits(s, log.plain_hits);
         if constexpr (requires { s.policy.on_plain_misses(log.plain_misses); }) {
           if (log.plain_misses != 0) {
             s.policy.on_plain_misses(log.plain_misses);

@@ -153,11 +153,10 @@ struct w_tinylfu {
           window_.move_to_back(n, i);
           break;
         case protected_q:
-          if (n.links(i).referenced != 0) {
-            count_hit(n);
+          if (hit_in_place(n, i) == hit_deferral::nothing) {
+            on_plain_hits(n, 1);
             return;
           }
-          n.links(i).referenced = 1;
           break;
         default:
           promote(n, i);
@@ -174,10 +173,9 @@ struct w_tinylfu {
     /// points against counting every hit. Window and probation hits move the entry, so they
     /// are replayed in full.
     hit_deferral hit_in_place(Nodes& n, std::uint32_t i) noexcept {
-      detail::node_links& l = n.links(i);
-      if (l.queue != protected_q) return hit_deferral::node;
-      if (l.referenced != 0) return hit_deferral::nothing;
-      l.referenced = 1;
+      if (n.links(i).queue != protected_q) return hit_deferral::node;
+      if (plain_hit(n, i)) return hit_deferral::nothing;
+      n.links(i).referenced = 1;
       return hit_deferral::hash;
     }
 
@@ -196,7 +194,7 @@ struct w_tinylfu {
     /// The rest of a hit that hit_in_place handled: the key's frequency and the hit count.
     HOTPATH_ALWAYS_INLINE void on_access_in_place(Nodes& n, std::uint64_t h) {
       sketch_.increment(h);
-      count_hit(n);
+      on_plain_hits(n, 1);
     }
 
     void on_miss(std::uint64_t) noexcept { ++misses_; }
@@ -289,11 +287,6 @@ struct w_tinylfu {
       n.links(i).referenced = 0;
       probation_.move_to(n, i, protected_, protected_q);
       demote_protected(n);
-    }
-
-    void count_hit(Nodes& n) {
-      ++hits_;
-      if (hits_ + misses_ >= sample_size_) climb(n);
     }
 
     // Protected is a clock: the front entry, if hit since it was placed, goes round once more
