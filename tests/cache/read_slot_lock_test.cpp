@@ -166,4 +166,36 @@ TEST(ReadSlotLock, ThreadSlotsAreDistinctPerThread) {
   EXPECT_NE(there, here);
 }
 
+// A thread's number is free again once it exits: threads started over and over (a benchmark's,
+// a resized pool's) keep the same small numbers instead of colliding modulo the slot count.
+TEST(ReadSlotLock, ThreadSlotsOfExitedThreadsAreReused) {
+  unsigned here = hd::thread_slot();
+  unsigned first = 0;
+  std::thread([&] { first = hd::thread_slot(); }).join();
+  for (int round = 0; round < 3; ++round) {
+    unsigned a = 0;
+    unsigned b = 0;
+    std::latch both_numbered(2);
+    std::latch checked(1);
+    auto numbered = [&](unsigned& out) {
+      out = hd::thread_slot();
+      both_numbered.count_down();
+      checked.wait();  // both stay alive until both numbers are read
+    };
+    std::thread ta(numbered, std::ref(a));
+    std::thread tb(numbered, std::ref(b));
+    both_numbered.wait();
+    EXPECT_NE(a, b);
+    EXPECT_NE(a, here);
+    EXPECT_NE(b, here);
+    EXPECT_TRUE(a == first || b == first) << a << " " << b << " " << first;
+    checked.count_down();
+    ta.join();
+    tb.join();
+  }
+  unsigned again = 0;
+  std::thread([&] { again = hd::thread_slot(); }).join();
+  EXPECT_EQ(again, first);
+}
+
 }  // namespace

@@ -27,6 +27,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <new>
+#include <vector>
 
 #include "hotpath/cache/detail/spin_mutex.hpp"
 #include "hotpath/config.hpp"
@@ -34,13 +37,60 @@
 
 namespace hotpath::inline HOTPATH_ABI::detail {
 
-/// A small number per thread (1, 2, 3, ... in order of first use) that picks its reader slot.
-/// Constant-initialized, so reading it costs no TLS initialization check.
+// The numbers of live threads: a thread takes the lowest free one and gives it back when it
+// exits, so that threads started and stopped over and over (a benchmark's, a pool resized)
+// keep small, distinct numbers. Handed out in order of first use, they would grow without end
+// and two live threads would share a slot whenever their numbers met modulo the slot count.
+class thread_numbers {
+ public:
+  // 0 if out of memory: the thread then shares slot 0 with others, which is only slower.
+  static unsigned take() noexcept {
+    thread_numbers& t = instance();
+    std::lock_guard lock(t.mu_);
+    auto it = std::find(t.taken_.begin(), t.taken_.end(), false);
+    auto n = static_cast<std::size_t>(it - t.taken_.begin());
+    if (it == t.taken_.end()) {
+      try {
+        t.taken_.push_back(true);
+      } catch (const std::bad_alloc&) {
+        return 0;
+      }
+    } else {
+      *it = true;
+    }
+    return static_cast<unsigned>(n + 1);
+  }
+  static void give_back(unsigned n) noexcept {
+    thread_numbers& t = instance();
+    std::lock_guard lock(t.mu_);
+    t.taken_[n - 1] = false;
+  }
+
+ private:
+  static thread_numbers& instance() noexcept {
+    // Never destroyed: a thread may exit after static destruction began.
+    static thread_numbers* t = new thread_numbers;
+    return *t;
+  }
+  std::mutex mu_;
+  std::vector<bool> taken_;
+};
+
+/// A small number per live thread (1, 2, 3, ...; the lowest free at its first call, free
+/// again once it exits) that picks its reader slot. The number itself is constant-initialized,
+/// so reading it costs no TLS initialization check.
 inline unsigned thread_slot() noexcept {
-  static std::atomic<unsigned> next{1};
   thread_local unsigned mine = 0;
-  if (mine == 0) [[unlikely]]
-    mine = next.fetch_add(1, std::memory_order_relaxed);
+  if (mine == 0) [[unlikely]] {
+    struct holder {
+      unsigned n = 0;
+      ~holder() {
+        if (n != 0) thread_numbers::give_back(n);
+      }
+    };
+    thread_local holder h;
+    h.n = mine = thread_numbers::take();
+  }
   return mine;
 }
 
@@ -110,12 +160,11 @@ class read_slot_lock {
 
   /// Exclusive: waits for the other writer, then for every reader in.
   void lock() noexcept {
-    for (unsigned spins = 0;; ++spins) {
-      if (!writer_.load(std::memory_order_relaxed) &&
-          !writer_.exchange(true, std::memory_order_seq_cst)) {
-        break;
-      }
-      spin_backoff(spins);
+    // Exchange first, as spin_mutex::lock does: one transfer of the line, not two.
+    for (unsigned spins = 0; writer_.exchange(true, std::memory_order_seq_cst); ++spins) {
+      do {
+        spin_backoff(spins++);
+      } while (writer_.load(std::memory_order_relaxed));
     }
     // Only the slots ever used: a reader's bit is set before its busy flag, so a reader this
     // load misses cannot have read the writer flag before it was set.

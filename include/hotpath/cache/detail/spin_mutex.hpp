@@ -25,13 +25,18 @@ inline void spin_backoff(unsigned spins) noexcept {
 
 class spin_mutex {
  public:
+  // The first try is the exchange itself, not a load and then the exchange: the lock's line is
+  // usually free but last written by another core, and a load would fetch it shared only for
+  // the exchange to fetch it again for writing, two transfers where one does. Once it is taken,
+  // waiters spin on loads so that they do not steal the line from the holder.
   void lock() noexcept {
+    if (!held_.exchange(true, std::memory_order_acquire)) return;
     for (unsigned spins = 0;; ++spins) {
+      spin_backoff(spins);
       if (!held_.load(std::memory_order_relaxed) &&
           !held_.exchange(true, std::memory_order_acquire)) {
         return;
       }
-      spin_backoff(spins);
     }
   }
   bool try_lock() noexcept {
