@@ -409,6 +409,15 @@ void concurrent_use_loses_nothing() {
       {.capacity = 500,
        .shards = 4,
        .on_removal = [&](const int& k, const std::uint64_t& v, removal_cause) { account(k, v); }});
+  // A scraper reads size() and weight() (which take no lock) all along: a shard holds at most
+  // its share, plus the entry an insert links before it evicts.
+  std::atomic<bool> done{false};
+  std::atomic<std::uint64_t> over{0};
+  std::thread scraper([&] {
+    do {
+      if (c.size() > 500 + 4 || c.weight() > 500 + 4) ++over;
+    } while (!done.load());
+  });
   std::latch start(threads);
   std::vector<std::thread> ts;
   for (std::uint32_t t = 0; t < threads; ++t) {
@@ -446,10 +455,19 @@ void concurrent_use_loses_nothing() {
   }
   for (auto& t : ts)
     t.join();
+  done = true;
+  scraper.join();
+  EXPECT_EQ(over.load(), 0u);
   EXPECT_LE(c.size(), 500u);
+  std::size_t present = 0;
   for (int k = 0; k < 1000; ++k) {
-    if (auto v = c.get(k)) account(k, *v);
+    if (auto v = c.get(k)) {
+      ++present;
+      account(k, *v);
+    }
   }
+  EXPECT_EQ(c.size(), present);
+  EXPECT_EQ(c.weight(), present);
   EXPECT_EQ(wrong.load(), 0u);
   std::size_t lost = 0, twice = 0, stray = 0;
   for (std::size_t id = 0; id < kind.size(); ++id) {
