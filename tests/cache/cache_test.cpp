@@ -70,6 +70,27 @@ TEST(Cache, TheListenerHearsEachCause) {
   EXPECT_EQ(hotpath::to_string(removal_cause::expired), "expired");
 }
 
+// A put over a present entry is an access, in order with the gets before it.
+TEST(Cache, PuttingAPresentKeyCountsAsAnAccessInOrder) {
+  removal_log log;
+  string_cache c({.capacity = 3, .on_removal = log.listener()});
+  c.put(1, "a");
+  c.put(2, "b");
+  c.put(3, "c");
+  ASSERT_EQ(c.get(2), "b");  // recency now 1, 3, 2
+  c.put(1, "A");             // 3, 2, 1
+  c.put(4, "d");             // evicts 3
+  EXPECT_EQ(c.get(1), "A");
+  EXPECT_EQ(c.get(2), "b");
+  EXPECT_FALSE(c.contains(3));
+  using E = std::tuple<int, std::string, removal_cause>;
+  EXPECT_EQ(log.events,
+            (std::vector<E>{{1, "a", removal_cause::replaced}, {3, "c", removal_cause::evicted}}));
+  c.put(5, "e");  // recency 4, 1, 2 before: evicts 4
+  EXPECT_FALSE(c.contains(4));
+  EXPECT_EQ(c.size(), 3u);
+}
+
 TEST(Cache, PutIfAbsentKeepsTheFirstValue) {
   string_cache c({.capacity = 10});
   EXPECT_TRUE(c.put_if_absent(1, "first"));
