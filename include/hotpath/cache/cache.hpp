@@ -680,18 +680,19 @@ class cache {
         }
         return opts_.shards;
       }
-      // Many more shards than threads. Two threads on a Zipf 0.99 read-heavy load: 8 shards ran
-      // at 1.0-1.15x one thread's rate, 64 at 1.34-1.49x, 256 at 1.42-1.47x, 512 at 1.52-1.54x
-      // and 1024 at 1.61-1.71x: two threads ran at about 88 M/s with 512 or 1024 shards against
-      // 67-75 with 256 (benchmarks/cache, read_heavy, 2-vCPU VM), one thread as fast with 512
-      // as with 256 and up to 6% slower with 1024. Every shard's lock line goes back and forth
-      // between the threads, so the more there are, the less often a thread finds its shard's
-      // line taken. Keys fall on shards by hash, so a shard of s entries is full while others
-      // have room: with a working set as large as the capacity, about 0.4 / sqrt(s) of it cannot
-      // stay (3.5% at 128 entries a shard); mixed_zipf's hit ratio was 85.0% with 512 and 1024
-      // shards, 84.8-85.0% with 256. A weighted cache keeps fewer, larger shards (32 per CPU, a
-      // capacity of 1024 or more each): an entry heavier than its shard's share is not stored,
-      // and more shards would turn away big values that fit the cache.
+      // Many more shards than threads. Two threads on a Zipf 0.99 read-heavy load
+      // (benchmarks/cache, read_heavy, 2-vCPU VM; medians of alternating rounds): 256 shards ran
+      // at 67 M/s with one thread and 89 with two, 512 at 76 and 104, 1024 at 75 and 105. (In an
+      // earlier version, whose misses and puts wrote the policy's lines: 8 shards at 1.0-1.15x
+      // one thread's rate, 64 at 1.34-1.49x, 256 at 1.42-1.47x.) Every shard's lock line goes
+      // back and forth between the threads, so the more there are, the less often a thread finds
+      // its shard's line taken; one thread keeps the shards' lines in its own cache only while
+      // they are few enough. Keys fall on shards by hash, so a shard of s entries is full while
+      // others have room: with a working set as large as the capacity, about 0.4 / sqrt(s) of it
+      // cannot stay (3.5% at 128 entries a shard); mixed_zipf's hit ratio was 85.0% with 512 and
+      // 1024 shards, 84.8-85.0% with 256. A weighted cache keeps fewer, larger shards (32 per
+      // CPU, a capacity of 1024 or more each): an entry heavier than its shard's share is not
+      // stored, and more shards would turn away big values that fit the cache.
       constexpr std::uint64_t per_cpu = unit_weight ? 256 : 32;
       constexpr std::uint64_t min_share = unit_weight ? 128 : 1024;
       std::uint64_t by_cpu = std::bit_ceil(per_cpu * detail::cpu_count_for_shards());
