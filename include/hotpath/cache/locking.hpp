@@ -34,9 +34,10 @@ struct sharded {
 /// A reader's hit that changes nothing but the policy's hit count (w_tinylfu: a protected entry
 /// already marked) and its misses are only counted in its slot, not logged. Measured on a
 /// 2-vCPU VM, Zipf 0.99 with 95% gets (benchmarks/cache, read_heavy): with both vCPUs running
-/// freely, two threads at 89.2 M/s against locking::sharded's 91.5, one thread 7% slower. In
-/// earlier runs where the host took the other vCPU away, it kept 20-30% more of the 2-thread
-/// rate than sharded, whose readers then wait on a preempted lock holder.
+/// freely, two threads at 86.6 M/s against locking::sharded's 107.1 and one thread at 61.5
+/// against 77.0 (a reader's exchange on its slot costs as much as the sharded lock's, and a
+/// write fetches the readers' slots); while the host kept the other vCPU busy, two threads at
+/// 32-33 M/s against sharded's 27, whose readers then wait on a preempted lock holder.
 ///
 ///   hotpath::cache<K, V, hotpath::locking::shared_reads> c({.capacity = 1'000'000});
 struct shared_reads {
