@@ -925,6 +925,11 @@ class cache {
     n.links.queue = unlisted;
     if constexpr (!unit_weight) n.wt.w = static_cast<std::uint32_t>(w);
     try {
+      // At most 60% full, as the shard's constructor sizes a unit-weight table, for the tables
+      // it could not size: weighted shards (their entry count is unknown) and shards of more
+      // than 2^16 entries. A weighted cache under churn spent 6% of its instructions rehashing.
+      if (s.table.size() * 5 >= s.table.bucket_count() * 3)
+        s.table.reserve(s.table.size() * 5 / 3 + 1);
       s.table.insert(slot_ref{i});
     } catch (...) {
       n.destroy();
