@@ -610,18 +610,9 @@ class cache {
           inflight(0, c.hash_),
           capacity(cap) {
       // One node more than the capacity: an insert into a full shard evicts after it links the
-      // new node, and a vector grown for that one node would double. The table gets room for
-      // two thirds more than the capacity: a full shard that keeps evicting erases and inserts
-      // all the time, and the table rehashes in place after enough erases from groups that had
-      // overflowed (its guard against probe-length drift). At up to 87.5% load that came every
-      // few dozen evictions and took 4% of mixed_zipf's time; at 60% or less groups rarely
-      // overflow. It costs 0 to 10 bytes an entry, by how the capacity falls on the table's
-      // power-of-two sizes (6 for 100k entries on 512 shards, none for 1M).
-      if constexpr (unit_weight) {
-        auto n = static_cast<std::size_t>(std::min<std::uint64_t>(cap, 1u << 16));
-        nodes.reserve(n + 1);
-        table.reserve(n + n * 2 / 3);
-      }
+      // new node, and a vector grown for that one node would double.
+      if constexpr (unit_weight)
+        nodes.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(cap, 1u << 16) + 1));
     }
     static shard_lock make_lock(unsigned slots) {
       if constexpr (shared_reads) {
@@ -856,53 +847,49 @@ class cache {
   void store(locked_key& at, std::uint32_t i, K&& k, V&& v, std::uint64_t w,
              std::chrono::nanoseconds ttl) {
     if (i != detail::nil_node) {
-      if constexpr (unit_weight && !expiring) {
-        // A new value of a unit-weight entry changes no weight and no deadline: to the policy
-        // it is one more access, deferred like a get's (touch), so that putting a hot key
-        // writes no line of the policy's.
-        node& n = at.s.nodes[i];
-        if (opts_.on_removal)
-          at.ev.push_back({n.key(), std::move(n.value()), removal_cause::replaced});
-        n.value() = std::move(v);
-        touch(at, i);
-        return;
-      }
-      replace(at.s, i, std::move(v), w, at.m, at.now, ttl, at.ev);
+      replace(at, i, std::move(v), w, ttl);
     } else {
       insert(at.s, std::move(k), std::move(v), w, at.m, at.now, ttl, at.ev);
     }
   }
 
-  void replace(shard& s, std::uint32_t i, V&& v, std::uint64_t w, std::uint64_t m, std::int64_t now,
-               std::chrono::nanoseconds ttl, removals& ev) {
-    flush_reads(s);
+  // A new value for the live entry i. To the policy it is one more access, deferred like a get's
+  // (touch), so that putting a hot key writes no line of the policy's; only a heavier value has
+  // to evict.
+  void replace(locked_key& at, std::uint32_t i, V&& v, std::uint64_t w,
+               std::chrono::nanoseconds ttl) {
+    shard& s = at.s;
     node& n = s.nodes[i];
     if (w > s.capacity || w > std::numeric_limits<std::uint32_t>::max()) {
       // Too heavy to keep: the old entry is replaced and the new one evicted at once.
       K key = n.key();
-      remove(s, i, removal_cause::replaced, ev);
-      reject(std::move(key), std::move(v), w, ev);
+      remove(s, i, removal_cause::replaced, at.ev);
+      reject(std::move(key), std::move(v), w, at.ev);
       return;
     }
-    if (opts_.on_removal) ev.push_back({n.key(), std::move(n.value()), removal_cause::replaced});
+    if (opts_.on_removal) at.ev.push_back({n.key(), std::move(n.value()), removal_cause::replaced});
     n.value() = std::move(v);
-    auto nv = view(s);
+    bool heavier = false;
     if constexpr (!unit_weight) {
       std::uint64_t old = n.wt.w;
-      n.wt.w = static_cast<std::uint32_t>(w);
-      s.weight.add(w - old);  // modulo 2^64: a lighter value subtracts
-      s.policy.on_reweigh(nv, i, old, w);
+      if (w != old) {
+        auto nv = view(s);
+        n.wt.w = static_cast<std::uint32_t>(w);
+        s.weight.add(w - old);  // modulo 2^64: a lighter value subtracts
+        s.policy.on_reweigh(nv, i, old, w);
+        heavier = w > old;
+      }
     }
-    s.policy.on_access(nv, i, m);
-    if constexpr (expiring) {
+    touch(at, i);  // with expiry::after_access, this also sets the new deadline
+    if constexpr (expiring && !expiry_type::on_access) {
+      auto nv = view(s);
       s.wheel.unschedule(nv, i);
-      n.timer.at = deadline(now, ttl_for(n.key(), n.value(), ttl));
-      s.wheel.schedule(nv, i, now);
+      n.timer.at = deadline(at.now, ttl_for(n.key(), n.value(), ttl));
+      s.wheel.schedule(nv, i, at.now);
     } else {
-      (void)now;
       (void)ttl;
     }
-    evict_to(s, s.capacity, ev);
+    if (heavier) evict_to(s, s.capacity, at.ev);
   }
 
   void insert(shard& s, K&& k, V&& v, std::uint64_t w, std::uint64_t m, std::int64_t now,
@@ -925,9 +912,13 @@ class cache {
     n.links.queue = unlisted;
     if constexpr (!unit_weight) n.wt.w = static_cast<std::uint32_t>(w);
     try {
-      // At most 60% full, as the shard's constructor sizes a unit-weight table, for the tables
-      // it could not size: weighted shards (their entry count is unknown) and shards of more
-      // than 2^16 entries. A weighted cache under churn spent 6% of its instructions rehashing.
+      // The table grows to stay at most 60% full. A full shard that keeps evicting erases and
+      // inserts all the time, and the table rehashes in place after enough erases from groups
+      // that had overflowed (its guard against probe-length drift). At up to 87.5% load that
+      // came every few dozen evictions: 4% of mixed_zipf's time, 6% of a weighted cache's
+      // instructions; at 60% or less groups rarely overflow. It costs 0 to 10 bytes an entry,
+      // by how the capacity falls on the table's power-of-two sizes (6 for 100k entries on 512
+      // shards, none for 1M).
       if (s.table.size() * 5 >= s.table.bucket_count() * 3)
         s.table.reserve(s.table.size() * 5 / 3 + 1);
       s.table.insert(slot_ref{i});

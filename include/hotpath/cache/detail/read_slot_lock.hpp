@@ -161,10 +161,9 @@ class read_slot_lock {
   /// Exclusive: waits for the other writer, then for every reader in.
   void lock() noexcept {
     // Exchange first, as spin_mutex::lock does: one transfer of the line, not two.
-    for (unsigned spins = 0; writer_.exchange(true, std::memory_order_seq_cst); ++spins) {
-      do {
+    for (unsigned spins = 0; writer_.exchange(true, std::memory_order_seq_cst);) {
+      while (writer_.load(std::memory_order_relaxed))
         spin_backoff(spins++);
-      } while (writer_.load(std::memory_order_relaxed));
     }
     // Only the slots ever used: a reader's bit is set before its busy flag, so a reader this
     // load misses cannot have read the writer flag before it was set.
