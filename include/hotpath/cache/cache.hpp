@@ -1001,7 +1001,14 @@ class cache {
     }
   }
 
-  void flush_reads(shard& s) noexcept {
+  // Tells the policy what the shard still owes it. Most calls owe nothing: an insert flushes,
+  // then its eviction and each removal flush again. The test is inline and the work is not, so
+  // that such a call costs a few instructions instead of a call that saves and restores every
+  // register (about 50 instructions, three times a miss on mixed_zipf).
+  HOTPATH_ALWAYS_INLINE void flush_reads(shard& s) noexcept {
+    if ((s.plain_hits | s.plain_misses | s.reads) != 0) flush_owed(s);
+  }
+  HOTPATH_NOINLINE void flush_owed(shard& s) noexcept {
     report_plain(s, s.plain_hits, s.plain_misses);
     if (s.reads == 0) return;
     std::uint32_t n = s.reads;
