@@ -298,6 +298,16 @@ int register_all = [] {
   register_read_heavy_2threads<default_cache>("read_heavy_2threads/hotpath", [] {
     return std::make_unique<default_cache>(hotpath::cache_options<key, value>{.capacity = 100'000});
   });
+  // Each thread with a cache of its own, so that no line is shared: the scaling this machine
+  // allows hotpath's one-thread loop, the ceiling for the shared cache's two-thread ratio.
+  RegisterBenchmark("read_heavy_2threads/hotpath_private",
+                    [](benchmark::State& s) {
+                      default_cache c({.capacity = 100'000});
+                      warm(c);
+                      read_heavy(s, c);
+                    })
+      ->Threads(2)
+      ->UseRealTime();
   // The same cache with gets under a shared lock (locking::shared_reads).
   RegisterBenchmark("read_heavy_1thread/hotpath_shared_reads", [](benchmark::State& s) {
     shared_reads_cache c({.capacity = 100'000});
