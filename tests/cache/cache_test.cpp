@@ -6,6 +6,7 @@
 #include <atomic>
 #include <bit>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <latch>
 #include <mutex>
@@ -234,6 +235,8 @@ TEST(Cache, ShrinkToEvictsByPolicyAndTheCacheRefills) {
 TEST(Cache, BadOptionsAreRejectedAtConstruction) {
   EXPECT_THROW(string_cache({.capacity = 0}), hotpath::error);
   EXPECT_THROW(string_cache({.capacity = 10, .shards = 3}), hotpath::error);
+  EXPECT_THROW(string_cache({.capacity = 8, .shards = 16}), hotpath::error);  // shards of 0
+  EXPECT_EQ(string_cache({.capacity = 16, .shards = 16}).shard_count(), 16u);
   EXPECT_EQ(string_cache({.capacity = 1 << 20, .shards = 4}).shard_count(), 4u);
   EXPECT_EQ(string_cache({.capacity = 100}).shard_count(), 1u);  // small: exact order
   EXPECT_EQ((hotpath::cache<int, int, hotpath::locking::none>({.capacity = 1 << 20}).shard_count()),
@@ -406,6 +409,116 @@ TEST(Cache, RefreshAheadReloadsAHotEntryBeforeItExpires) {
   clk.advance(9s);
   EXPECT_EQ(c.get_or_load(1, []() -> int { throw std::runtime_error("down"); }), 3);
   EXPECT_EQ(c.stats().load_failures, 1u);
+}
+
+// A listener that throws over an expired entry found by get_or_load cannot strand the load that
+// caller leads: the load runs and is stored, the caller then gets the listener's exception, and
+// the next caller finds the value instead of waiting forever on a load nobody runs.
+TEST(Cache, AThrowingListenerDoesNotStrandALoad) {
+  using namespace std::chrono_literals;
+  hotpath::manual_clock clk;
+  int loads = 0;
+  hotpath::cache<int, int, hotpath::expiry::after_write, hotpath::manual_clock> c(
+      {.capacity = 10,
+       .ttl = 10s,
+       .on_removal = [](const int&, const int&,
+                        removal_cause) { throw std::runtime_error("listener"); }},
+      clk);
+  c.put(1, 1);
+  clk.advance(10s);
+  EXPECT_THROW(c.get_or_load(1, [&] { return 10 + ++loads; }), std::runtime_error);
+  EXPECT_EQ(loads, 1);
+  EXPECT_EQ(c.get_or_load(1, [&] { return 10 + ++loads; }), 11);
+  EXPECT_EQ(loads, 1);
+  EXPECT_EQ(c.stats().loads, 1u);
+}
+
+// A loaded value that cannot be stored (here its weigher throws): the caller that ran the load
+// gets the exception, the callers waiting for it get the value, and the next caller loads again.
+struct weigh_or_throw {
+  std::size_t operator()(const std::string& v) const {
+    if (v == "unweighable") throw std::runtime_error("weigher");
+    return v.size();
+  }
+};
+
+TEST(Cache, AValueThatCannotBeStoredStillReachesTheWaiters) {
+  hotpath::cache<int, std::string, hotpath::eviction::lru, weigh_or_throw> c({.capacity = 1000});
+  constexpr int threads = 4;
+  std::atomic<int> calls{0};
+  std::atomic<int> exceptions{0};
+  std::vector<std::string> got(threads);
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t) {
+    ts.emplace_back([&, t] {
+      try {
+        got[static_cast<std::size_t>(t)] = c.get_or_load(7, [&] {
+          ++calls;
+          while (c.stats().misses < threads)  // every caller has missed: the others now wait
+            std::this_thread::yield();
+          return std::string("unweighable");
+        });
+      } catch (const std::runtime_error&) {
+        ++exceptions;
+      }
+    });
+  }
+  for (auto& t : ts)
+    t.join();
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(exceptions.load(), 1);
+  EXPECT_EQ(std::count(got.begin(), got.end(), "unweighable"), threads - 1);
+  EXPECT_FALSE(c.contains(7));
+  EXPECT_EQ(c.get_or_load(7, [] { return std::string("ok"); }), "ok");
+  EXPECT_EQ(c.get(7), "ok");
+}
+
+// put_if_absent on a present key changes nothing, not even a refresh of that key in flight;
+// on an absent key whose value is too heavy to keep, it reports that nothing was stored.
+TEST(Cache, PutIfAbsentLeavesARefreshAloneAndReportsARejectedValue) {
+  using namespace std::chrono_literals;
+  hotpath::manual_clock clk;
+  hotpath::cache<int, int, hotpath::expiry::after_write, hotpath::manual_clock> c(
+      {.capacity = 10, .ttl = 10s, .refresh_ahead = 2s}, clk);
+  EXPECT_EQ(c.get_or_load(1, [] { return 1; }), 1);
+  clk.advance(9s);
+  EXPECT_EQ(c.get_or_load(1,
+                          [&] {
+                            EXPECT_FALSE(c.put_if_absent(1, 5));
+                            return 2;
+                          }),
+            2);
+  EXPECT_EQ(c.get(1), 2);  // the refresh was stored
+
+  hotpath::cache<int, std::string, hotpath::weigh_by_size> w({.capacity = 8, .shards = 1});
+  EXPECT_TRUE(w.put_if_absent(1, "fits"));
+  EXPECT_FALSE(w.put_if_absent(2, "far too heavy"));
+  EXPECT_FALSE(w.contains(2));
+  EXPECT_EQ(w.stats().evictions, 1u);
+}
+
+// A weighted W-TinyLFU cache sizes its frequency sketch by its entries, not by its capacity in
+// bytes: the sketch starts small and doubles as entries arrive, and every entry stays counted.
+TEST(Cache, AWeightedCachesSketchGrowsWithItsEntries) {
+  hotpath::cache<int, std::string, hotpath::weigh_by_size, hotpath::locking::none> c(
+      {.capacity = std::uint64_t{1} << 40});
+  EXPECT_EQ(c.eviction_state().sketch_entries(), 64u);
+  for (int k = 0; k < 1000; ++k)
+    c.put(k, "value");
+  EXPECT_EQ(c.eviction_state().sketch_entries(), 1024u);
+  EXPECT_EQ(c.size(), 1000u);
+  EXPECT_EQ(c.weight(), 5000u);
+  hotpath::cache<int, std::string, hotpath::locking::none> unit({.capacity = 1000});
+  EXPECT_EQ(unit.eviction_state().sketch_entries(), 1000u);
+}
+
+TEST(Cache, ShrinkToRejectsNan) {
+  hotpath::cache<int, int, hotpath::eviction::lru, hotpath::locking::none> c({.capacity = 10});
+  c.put(1, 1);
+  EXPECT_THROW(c.shrink_to(std::nan("")), hotpath::error);
+  EXPECT_EQ(c.size(), 1u);
+  c.shrink_to(2.0);  // clamped to 1: nothing to evict
+  EXPECT_EQ(c.size(), 1u);
 }
 
 // ---- concurrency ----

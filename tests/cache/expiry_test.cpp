@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <set>
+#include <stdexcept>
 #include <vector>
 
 #include "hotpath/cache/cache.hpp"
@@ -89,6 +91,62 @@ TEST(Expiry, PerEntryTtlComesFromTheFunction) {
   EXPECT_TRUE(c.contains(2));
   clk.advance(45s);
   EXPECT_FALSE(c.contains(2));
+}
+
+// TTLs beyond what nanoseconds hold never expire, instead of wrapping around to a negative TTL
+// (which put read as "none given" and per_entry as "already expired"); a TTL that is not
+// positive is an error at put and stores nothing.
+struct ttl_forever {
+  std::chrono::hours operator()(const int&, const int&) const { return std::chrono::hours::max(); }
+};
+
+TEST(Expiry, HugeTtlsNeverExpireAndNonPositiveOnesAreRejected) {
+  hotpath::manual_clock clk;
+  timed_cache<hotpath::expiry::after_write> c({.capacity = 10, .ttl = 10s}, clk);
+  c.put(1, 1, std::chrono::seconds::max());
+  c.put(2, 2, std::chrono::hours::max());
+  EXPECT_THROW(c.put(3, 3, 0s), hotpath::error);
+  EXPECT_THROW(c.put(3, 3, -1s), hotpath::error);
+  EXPECT_THROW(c.put(3, 3, std::chrono::duration<double>(std::nan(""))), hotpath::error);
+  EXPECT_FALSE(c.contains(3));
+  clk.advance(std::chrono::hours(24 * 365 * 100));
+  EXPECT_EQ(c.get(1), 1);
+  EXPECT_EQ(c.get(2), 2);
+
+  timed_cache<hotpath::expiry::per_entry<ttl_forever>> forever({.capacity = 10}, clk);
+  forever.put(1, 1);
+  clk.advance(std::chrono::hours(24 * 365 * 100));
+  EXPECT_EQ(forever.get(1), 1);
+}
+
+// A per_entry TTL function that throws leaves the cache as it was: no entry stored that the
+// wheel does not know of, no value replaced; removals the operation did before it threw (an
+// expired entry reclaimed on the way) still reach the listener.
+struct ttl_or_throw {
+  std::chrono::seconds operator()(const int&, const int& v) const {
+    if (v < 0) throw std::runtime_error("no TTL for a negative value");
+    return std::chrono::seconds(v);
+  }
+};
+
+TEST(Expiry, AThrowingTtlFunctionChangesNothingAndRemovalsDoneBeforeAreTold) {
+  hotpath::manual_clock clk;
+  expiry_log log;
+  timed_cache<hotpath::expiry::per_entry<ttl_or_throw>> c(
+      {.capacity = 10, .shards = 1, .on_removal = log.listener()}, clk);
+  c.put(1, 5);
+  c.put(2, 50);
+  clk.advance(6s);                                 // 1 has expired, unread
+  EXPECT_THROW(c.put(3, -1), std::runtime_error);  // reclaims 1 first
+  EXPECT_EQ(log.expired, std::vector<int>{1});
+  EXPECT_FALSE(c.contains(3));
+  EXPECT_THROW(c.put(2, -1), std::runtime_error);
+  EXPECT_EQ(c.get(2), 50);
+  EXPECT_EQ(c.size(), 1u);
+  clk.advance(50s);
+  c.cleanup();
+  EXPECT_EQ(c.size(), 0u);
+  EXPECT_EQ(log.expired, (std::vector<int>{1, 2}));
 }
 
 TEST(Expiry, AnExpiringPolicyWithoutATtlIsRejected) {

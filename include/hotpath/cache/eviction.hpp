@@ -126,23 +126,34 @@ struct w_tinylfu {
   template <class Nodes>
   class state {
    public:
-    explicit state(std::uint64_t capacity) : sketch_(capacity) { set_capacity(capacity); }
+    explicit state(std::uint64_t capacity) : state(capacity, capacity, false) {}
+    /// For a capacity in units of weight (bytes, say), which says little about the number of
+    /// entries: the sketch and the hill climber's sample start sized for `entries` entries and
+    /// double whenever the entries outgrow them. Sized by the capacity, a 64 MiB cache of byte
+    /// weights would hold a sketch of 512 MiB and climb once per 640M requests.
+    state(std::uint64_t capacity, std::uint64_t entries) : state(capacity, entries, true) {}
 
     void set_capacity(std::uint64_t c) {
       capacity_ = c;
-      sample_size_ = 10 * std::max<std::uint64_t>(c, 8);
+      if (!grows_) entries_ = c;
+      sample_size_ = 10 * std::max<std::uint64_t>(entries_, 8);
       window_max_ = std::max<std::uint64_t>(1, c / 100);
       if (window_max_ > c) window_max_ = c;
       protected_max_ = (c - window_max_) - (c - window_max_) / 5;
       // The first steps shrink the window (a no-op at its 1% floor): the window grows only once
       // shrinking it has cost hits, so frequency-skewed traffic never pays for exploring.
       step_ = -step_fraction * static_cast<double>(c);
-      sketch_.resize(c);
+      sketch_.resize(entries_);
       hits_ = misses_ = 0;
       last_hit_rate_ = 0;
     }
 
     void on_insert(Nodes& n, std::uint32_t i, std::uint64_t h) {
+      if (grows_ && entry_count() >= entries_) {
+        entries_ *= 2;
+        sketch_.grow(entries_);
+        sample_size_ = 10 * entries_;
+      }
       sketch_.increment(h);
       window_.push_back(n, i, window_q, n.weight(i));
     }
@@ -249,8 +260,18 @@ struct w_tinylfu {
     }
     /// The window's current maximum weight (adapts by hill climbing).
     [[nodiscard]] std::uint64_t window_max() const noexcept { return window_max_; }
+    /// The number of entries the frequency sketch is sized for.
+    [[nodiscard]] std::uint64_t sketch_entries() const noexcept { return entries_; }
 
    private:
+    state(std::uint64_t capacity, std::uint64_t entries, bool grows)
+        : entries_(std::max<std::uint64_t>(entries, 1)), grows_(grows) {
+      set_capacity(capacity);
+    }
+    [[nodiscard]] std::uint64_t entry_count() const noexcept {
+      return std::uint64_t{window_.size()} + probation_.size() + protected_.size();
+    }
+
     static constexpr std::uint8_t window_q = 1;
     static constexpr std::uint8_t probation_q = 2;
     static constexpr std::uint8_t protected_q = 3;
@@ -367,6 +388,8 @@ struct w_tinylfu {
     double last_hit_rate_ = 0;
     double step_ = 0;
     std::uint64_t seed_ = 0x2545f4914f6cdd1dull;
+    std::uint64_t entries_ = 0;  // what the sketch and the climber's sample are sized for
+    bool grows_ = false;         // entries_ doubles as the entries outgrow it
   };
 };
 

@@ -135,6 +135,23 @@ class frequency_sketch {
     additions_ = 0;
   }
 
+  /// Makes room for `capacity` keys, keeping every key's estimate: the low bits of a key's hash
+  /// pick its block and the high bits its counters, so each block is copied to every block of
+  /// the larger table whose index has the same low bits.
+  void grow(std::uint64_t capacity) {
+    std::uint64_t words = std::bit_ceil(std::max<std::uint64_t>(capacity, 8));
+    if (words <= words_) return;
+    auto bytes = static_cast<std::size_t>(words) * sizeof(std::uint64_t);
+    std::unique_ptr<std::uint64_t[], aligned_delete> bigger(
+        static_cast<std::uint64_t*>(::operator new[](bytes, std::align_val_t{64})));
+    for (std::size_t w = 0; w < words; ++w)
+      bigger[w] = table_[w & (words_ - 1)];
+    table_ = std::move(bigger);
+    words_ = words;
+    block_mask_ = words / 8 - 1;
+    sample_ = 10 * std::max<std::uint64_t>(capacity, 8);
+  }
+
   /// Counts one more access to the key with mixed hash `h`.
   void increment(std::uint64_t h) noexcept {
     std::uint64_t* block = block_of(h);
