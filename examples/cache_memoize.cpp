@@ -31,7 +31,8 @@ std::vector<int> request_ids(int n) {
   std::uniform_real_distribution<double> u(0.0, 1.0);
   std::vector<int> ids(static_cast<std::size_t>(n));
   for (auto& id : ids)
-    id = static_cast<int>(std::pow(u(rng), -1.0)) % 5000;
+    // 1/u, capped below INT_MAX: u can be 0 or tiny, and casting what does not fit is UB.
+    id = static_cast<int>(std::min(std::pow(u(rng), -1.0), 1e9)) % 5000;
   return ids;
 }
 

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <latch>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <stdexcept>
@@ -519,6 +520,26 @@ TEST(Cache, ShrinkToRejectsNan) {
   EXPECT_EQ(c.size(), 1u);
   c.shrink_to(2.0);  // clamped to 1: nothing to evict
   EXPECT_EQ(c.size(), 1u);
+}
+
+// A clock that steps back between the start and the end of a load (system_clock may): the load
+// counts as taking no time instead of throwing from the histogram and stranding its waiters.
+struct stepping_back_clock {
+  using duration = std::chrono::nanoseconds;
+  using time_point = std::chrono::time_point<stepping_back_clock>;
+  std::shared_ptr<std::atomic<std::int64_t>> t =
+      std::make_shared<std::atomic<std::int64_t>>(1'000'000'000);
+  time_point now() const noexcept { return time_point(duration(t->fetch_sub(1000))); }
+};
+
+TEST(Cache, ALoadWhileTheClockStepsBackIsCountedAsTakingNoTime) {
+  hotpath::cache<int, int, stepping_back_clock> c({.capacity = 10});
+  EXPECT_EQ(c.get_or_load(1, [] { return 7; }), 7);
+  EXPECT_EQ(c.get_or_load(1, [] { return 8; }), 7);
+  auto st = c.stats();
+  EXPECT_EQ(st.loads, 1u);
+  EXPECT_EQ(st.load_ns.count(), 1u);
+  EXPECT_EQ(st.load_ns.sum(), 0u);
 }
 
 // ---- concurrency ----

@@ -149,6 +149,53 @@ TEST(Expiry, AThrowingTtlFunctionChangesNothingAndRemovalsDoneBeforeAreTold) {
   EXPECT_EQ(log.expired, (std::vector<int>{1, 2}));
 }
 
+// A key that is not equal to itself is found by its node, not by key, when it expires: the
+// wheel reclaims it like any other.
+TEST(Expiry, AKeyNotEqualToItselfStillExpires) {
+  hotpath::manual_clock clk;
+  hotpath::cache<double, int, hotpath::expiry::after_write, hotpath::manual_clock> c(
+      {.capacity = 10, .ttl = 10s}, clk);
+  c.put(std::nan(""), 1);
+  c.put(2.0, 2);
+  EXPECT_EQ(c.size(), 2u);
+  clk.advance(11s);
+  c.cleanup();
+  EXPECT_EQ(c.size(), 0u);
+  EXPECT_EQ(c.stats().expirations, 2u);
+}
+
+// refresh_ahead needs deadlines that only writes set and that are longer than it.
+TEST(Expiry, RefreshAheadIsRejectedWhereItCannotWork) {
+  EXPECT_THROW(
+      timed_cache<hotpath::expiry::after_access>({.capacity = 10, .ttl = 10s, .refresh_ahead = 1s}),
+      hotpath::error);
+  EXPECT_THROW(
+      timed_cache<hotpath::expiry::after_write>({.capacity = 10, .ttl = 10s, .refresh_ahead = 10s}),
+      hotpath::error);
+  EXPECT_THROW(timed_cache<hotpath::expiry::none>({.capacity = 10, .refresh_ahead = 1s}),
+               hotpath::error);
+  EXPECT_THROW(
+      timed_cache<hotpath::expiry::after_write>({.capacity = 10, .ttl = 10s, .refresh_ahead = -1s}),
+      hotpath::error);
+  EXPECT_NO_THROW(
+      timed_cache<hotpath::expiry::after_write>({.capacity = 10, .ttl = 10s, .refresh_ahead = 9s}));
+}
+
+// A clock before its epoch (negative times) with the longest TTL: the deadline saturates
+// instead of overflowing, and the entry does not expire.
+struct before_epoch_clock {
+  using duration = std::chrono::nanoseconds;
+  using time_point = std::chrono::time_point<before_epoch_clock>;
+  time_point now() const noexcept { return time_point(duration(-5'000'000'000)); }
+};
+
+TEST(Expiry, ATimeBeforeTheEpochStillGetsALongDeadline) {
+  hotpath::cache<int, int, hotpath::expiry::after_write, before_epoch_clock> c(
+      {.capacity = 10, .ttl = std::chrono::nanoseconds::max()});
+  c.put(1, 1);
+  EXPECT_EQ(c.get(1), 1);
+}
+
 TEST(Expiry, AnExpiringPolicyWithoutATtlIsRejected) {
   EXPECT_THROW(timed_cache<hotpath::expiry::after_write>({.capacity = 10}), hotpath::error);
 }

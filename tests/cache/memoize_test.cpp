@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
+#include <cstring>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -30,6 +33,38 @@ TEST(Memoize, CallsTheFunctionOncePerArgumentTuple) {
   EXPECT_EQ(st.hits, 1u);
   EXPECT_EQ(st.misses, 3u);
   EXPECT_EQ(st.loads, 3u);
+}
+
+// Text the function only views is keyed by its contents, which the key owns: a buffer reused
+// with new text is a new key, the same text at another address is the same key, and a view of a
+// temporary string stays valid in the cache after the string is gone.
+TEST(Memoize, ViewedTextIsKeyedByAnOwnedCopy) {
+  int calls = 0;
+  auto length = hotpath::memoize([&](const char* s) {
+    ++calls;
+    return std::string_view(s).size();
+  });
+  char buf[8] = "abc";
+  EXPECT_EQ(length(buf), 3u);
+  std::strcpy(buf, "abcdef");
+  EXPECT_EQ(length(buf), 6u);
+  std::string same = "abc";
+  EXPECT_EQ(length(same.c_str()), 3u);
+  EXPECT_EQ(calls, 2);
+
+  int view_calls = 0;
+  auto upper = hotpath::memoize([&](std::string_view s) {
+    ++view_calls;
+    std::string out(s);
+    for (auto& ch : out)
+      ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    return out;
+  });
+  EXPECT_EQ(upper(std::string("temporary text")), "TEMPORARY TEXT");
+  std::string again = "temporary text";
+  EXPECT_EQ(upper(again), "TEMPORARY TEXT");
+  EXPECT_EQ(upper(std::string_view("other")), "OTHER");
+  EXPECT_EQ(view_calls, 2);
 }
 
 int triple(int x) {

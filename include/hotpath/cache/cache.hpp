@@ -104,7 +104,8 @@ struct cache_options {
   /// Time to live for expiry::after_write and after_access; required (> 0) with them.
   std::chrono::nanoseconds ttl = std::chrono::nanoseconds::zero();
   /// get_or_load() reloads an entry this close to its expiry, once, while other callers keep
-  /// getting the current value: hot keys never miss at expiry. Zero: off.
+  /// getting the current value: hot keys never miss at expiry. Zero: off. Needs
+  /// expiry::after_write (shorter than ttl) or per_entry; others are rejected at construction.
   std::chrono::nanoseconds refresh_ahead = std::chrono::nanoseconds::zero();
   /// Told of every entry that leaves the cache, with the reason.
   std::function<void(const K&, const V&, removal_cause)> on_removal = {};
@@ -200,6 +201,7 @@ class cache {
                             opts_.ttl.count(), " ns");
       }
     }
+    check_refresh_ahead();
     unsigned n = pick_shards();
     shard_bits_ = static_cast<unsigned>(std::countr_zero(n));
     std::int64_t now = now_ns();
@@ -706,6 +708,26 @@ class cache {
   };
   using removals = std::vector<removed>;
 
+  // refresh_ahead reloads an entry that close to its deadline, so it needs deadlines that only
+  // writes set: after_access moves the deadline on every hit (a hot entry would never be
+  // refreshed), and a refresh_ahead of the whole TTL or more would reload on every hit.
+  void check_refresh_ahead() const {
+    auto ra = opts_.refresh_ahead;
+    if (ra == std::chrono::nanoseconds::zero()) return;
+    if (ra < std::chrono::nanoseconds::zero()) {
+      detail::throw_error("hotpath::cache: refresh_ahead must be >= 0, got ", ra.count(), " ns");
+    }
+    if (!expiring || expiry_type::on_access) {
+      detail::throw_error(
+          "hotpath::cache: refresh_ahead needs an expiry set by writes "
+          "(after_write or per_entry)");
+    }
+    if (!is_per_entry && ra >= opts_.ttl) {
+      detail::throw_error("hotpath::cache: refresh_ahead (", ra.count(),
+                          " ns) must be shorter than ttl (", opts_.ttl.count(), " ns)");
+    }
+  }
+
   unsigned pick_shards() const {
     if constexpr (!locking_type::concurrent) {
       return 1;
@@ -855,7 +877,7 @@ class cache {
   bool refresh_due(shard& s, std::uint32_t i, std::int64_t now) const {
     if constexpr (expiring) {
       return opts_.refresh_ahead > std::chrono::nanoseconds::zero() &&
-             s.nodes[i].timer.at - now <= opts_.refresh_ahead.count();
+             now >= s.nodes[i].timer.at - opts_.refresh_ahead.count();  // no overflow at max
     } else {
       (void)s;
       (void)i;
@@ -868,7 +890,7 @@ class cache {
   static std::int64_t deadline(std::int64_t now, std::chrono::nanoseconds ttl) noexcept {
     constexpr auto max = std::numeric_limits<std::int64_t>::max();
     if (ttl.count() <= 0) return now;
-    return ttl.count() >= max - now ? max : now + ttl.count();
+    return now >= 0 && ttl.count() >= max - now ? max : now + ttl.count();
   }
 
   // A duration in nanoseconds, clamped to the range they hold: a cast of hours::max() would
@@ -1060,7 +1082,7 @@ class cache {
   // in the lock's line, as plain hits are, so that the miss writes no line of the policy's:
   // with two threads that line went back and forth on every miss (a fifth of read_heavy's
   // gets). Others hear it now, after the hits before it.
-  void count_miss(locked_key& at) noexcept {
+  void count_miss(locked_key& at) {
     if constexpr (requires { at.s.policy.on_plain_misses(std::uint64_t{}); }) {
       ++at.s.plain_misses;
     } else {
@@ -1251,10 +1273,10 @@ class cache {
     found.clear();
     found.reserve(due.size());
     room_for(ev, due.size());
-    for (std::uint32_t i : due) {
-      node& n = s.nodes[i];
-      found.push_back(s.table.find(lookup{&n.key(), static_cast<std::size_t>(hash_(n.key()))}));
-    }
+    // By the node's index: a key not equal to itself (NaN) would not be found by key, and
+    // erasing end() is undefined.
+    for (std::uint32_t i : due)
+      found.push_back(s.table.find(slot_ref{i}));
     for (std::size_t j = 0; j < due.size(); ++j) {
       s.table.erase(found[j]);
       forget(s, due[j], removal_cause::expired, ev);
@@ -1310,8 +1332,9 @@ class cache {
     } catch (...) {
       error = std::current_exception();
     }
-    load_ns_.record(clock_.now() - start);
-    (error ? load_failures_ : loads_).inc();
+    // Recorded once the waiters are released: a metric's first page in this thread may fail
+    // to allocate. A clock that stepped back (system_clock) records 0, not a negative time.
+    auto took = std::max(clock_.now() - start, decltype(clock_.now() - start)::zero());
     std::exception_ptr store_error;
     try {
       with_key(k, [&](locked_key& at) {
@@ -1335,12 +1358,20 @@ class cache {
         drop_flight(s, k, f);
       }
       f.finish(v, error);
+      count_load(took, error != nullptr);
       if (error) std::rethrow_exception(error);
       throw;
     }
+    count_load(took, error != nullptr);
     if (error) std::rethrow_exception(error);
     if (store_error) std::rethrow_exception(store_error);
     return std::move(*v);
+  }
+
+  template <class Duration>
+  void count_load(Duration took, bool failed) {
+    load_ns_.record(took);
+    (failed ? load_failures_ : loads_).inc();
   }
 
   static void drop_flight(shard& s, const K& k, flight& f) {

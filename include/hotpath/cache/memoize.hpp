@@ -6,7 +6,10 @@
 //   double p = price("A-17", 3);          // runs quote() once per (sku, qty) per 30 s
 //
 // The callable must have one signature (not a generic lambda); its decayed argument types form
-// a std::tuple key, hashed element by element with std::hash. The Policies are the cache's
+// a std::tuple key, hashed element by element with std::hash. A string argument the function
+// only views (const char*, std::string_view) is kept as a std::string: the key owns its text,
+// so a reused buffer or a temporary string cannot change or free it. Keys must equal themselves
+// (a NaN argument is never found again, and each call stores it anew). The Policies are the cache's
 // (eviction, expiry, weigher of results, locking, clock). Concurrent calls with equal arguments
 // run the function once (single flight); an exception reaches every caller and is not cached.
 // Stampede guard: with an expiry policy, `refresh_ahead` re-runs the function for an entry
@@ -16,6 +19,8 @@
 
 #include <cstddef>
 #include <functional>
+#include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -42,12 +47,41 @@ struct tuple_hash {
   }
 };
 
+/// How an argument of decayed type T is kept in a memoize key (`type`), and handed back to the
+/// function from there (`pass`): as it is, except text the function only views, which the key
+/// copies.
+template <class T>
+struct key_part {
+  using type = T;
+  static const T& pass(const T& v) noexcept { return v; }
+};
+template <>
+struct key_part<const char*> {
+  using type = std::string;
+  static const char* pass(const type& v) noexcept { return v.c_str(); }
+};
+template <class C, class T>
+struct key_part<std::basic_string_view<C, T>> {
+  using type = std::basic_string<C, T>;
+  static std::basic_string_view<C, T> pass(const type& v) noexcept { return v; }
+};
+
 template <class F>
 struct signature_of : signature_of<decltype(&F::operator())> {};
 template <class R, class... A>
 struct signature_of<R (*)(A...)> {
   using result = R;
-  using key = std::tuple<std::decay_t<A>...>;
+  static_assert((!std::is_same_v<std::decay_t<A>, char*> && ...),
+                "hotpath::memoize: the function may write through a char*; take const char*");
+  using key = std::tuple<typename key_part<std::decay_t<A>>::type...>;
+  // Calls f with the key's elements, each as the function takes it.
+  template <class Fn>
+  static decltype(auto) call(Fn& f, const key& k) {
+    return [&]<std::size_t... I>(std::index_sequence<I...>)->decltype(auto) {
+      return f(key_part<std::decay_t<A>>::pass(std::get<I>(k))...);
+    }
+    (std::index_sequence_for<A...>{});
+  }
 };
 template <class R, class... A>
 struct signature_of<R(A...)> : signature_of<R (*)(A...)> {};
@@ -78,7 +112,8 @@ class memoized {
   template <class... A>
   result_type operator()(A&&... args) {
     key_type key(std::forward<A>(args)...);
-    return cache_.get_or_load(key, [this](const key_type& k) { return std::apply(f_, k); });
+    return cache_.get_or_load(
+        key, [this](const key_type& k) { return detail::signature_of<F>::call(f_, k); });
   }
 
   /// The cache behind the function: the cache of results: stats(), register_metrics(), erase(), ...

@@ -125,8 +125,11 @@ class read_slot_lock {
   reader try_lock_shared(unsigned index) noexcept {
     index &= mask_;
     std::uint32_t bit = std::uint32_t{1} << index;
-    // A slot joins the set a writer waits on before its first read (see lock()).
-    if ((used_.load(std::memory_order_relaxed) & bit) == 0)
+    // A slot joins the set a writer waits on before its first read (see lock()). The check is
+    // seq_cst too (a plain load on x86): a thread that finds the bit set by another thread of
+    // the same slot must see it where the writer's load of the set does, in the single total
+    // order, or the writer could skip the slot while this thread reads.
+    if ((used_.load(std::memory_order_seq_cst) & bit) == 0)
       used_.fetch_or(bit, std::memory_order_seq_cst);
     slot& s = slots_[index];
     if (s.busy.exchange(true, std::memory_order_seq_cst)) return {};
