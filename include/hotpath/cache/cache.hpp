@@ -31,7 +31,12 @@
 // Removal listener (options.on_removal): called after the shard lock is released, on the
 // thread whose operation removed the entry, once per removed entry, with its cause. If it
 // throws, the other removals of that operation are still reported, then the first exception
-// reaches the caller; the cache itself is already consistent.
+// reaches the caller; the cache itself is already consistent. A get_or_load that leads a load
+// runs and stores it first, so that its waiters are never stranded.
+//
+// Failures: a put whose TTL function, value copy or allocation throws stores nothing (and the
+// listener still hears what the operation reclaimed first). Keys must be equal to themselves, as
+// in any hash map: a NaN key is stored anew by every put and never found by a get.
 //
 // Thread safety: every member may be called from any thread concurrently (with
 // locking::sharded or shared_reads). Loaders and listeners run without any cache lock held and may
