@@ -89,3 +89,34 @@ TEST(TimerWheel, RescheduledAndFarTimersExpireAtTheirNewTime) {
   wheel.advance(nodes, nodes.t[2].at + 3 * ms, expire);
   EXPECT_EQ(order, (std::vector<std::uint32_t>{1, 0, 2}));
 }
+
+// Timers filed in a tick the wheel has already passed (already due, or filed with a `now`
+// behind the wheel because the clock stepped back) are reclaimed within two ticks of the
+// wheel's own time, not a whole rotation of their level later.
+TEST(TimerWheel, TimersFiledInAPassedTickAreReclaimedWithinTwoTicks) {
+  fake_nodes nodes(3);
+  hd::timer_wheel wheel(0);
+  std::int64_t wheel_time = 100'000 * ms;  // 100 s
+  wheel.advance(nodes, wheel_time, [](std::span<const std::uint32_t>) {});
+  nodes.t[0].at = 50'000 * ms;  // already due
+  wheel.schedule(nodes, 0, wheel_time);
+  nodes.t[1].at = 51'000 * ms;  // due 1 s after a clock that stepped back to 50 s
+  wheel.schedule(nodes, 1, 50'000 * ms);
+  nodes.t[2].at = 99'000 * ms + 500'000 * ms;  // 10 min on from 99 s, a clock 1 s behind
+  wheel.schedule(nodes, 2, 99'000 * ms);
+  std::vector<std::int64_t> when(3, -1);
+  for (std::int64_t now = wheel_time; now <= wheel_time + 700'000 * ms; now += ms / 2) {
+    wheel.advance(nodes, now, [&](std::span<const std::uint32_t> due) {
+      for (std::uint32_t i : due) {
+        EXPECT_EQ(when[i], -1) << i;
+        when[i] = now;
+      }
+    });
+  }
+  EXPECT_GE(when[0], wheel_time);
+  EXPECT_LE(when[0], wheel_time + 2 * (std::int64_t{1} << 20) + ms / 2);
+  EXPECT_GE(when[1], wheel_time);
+  EXPECT_LE(when[1], wheel_time + (std::int64_t{1} << 26) + 2 * (std::int64_t{1} << 20) + ms / 2);
+  EXPECT_GE(when[2], nodes.t[2].at);
+  EXPECT_LE(when[2], nodes.t[2].at + 2 * (std::int64_t{1} << 20) + ms / 2);
+}

@@ -71,6 +71,10 @@ class timer_wheel {
         break;
       }
     }
+    // A tick the wheel has passed (a deadline already due, or `now` behind the wheel because
+    // the clock stepped back) goes in the level's next bucket to drain, not in one that comes
+    // round again only a whole rotation later (13 days at the top).
+    if (tick <= done_[level]) tick = done_[level] + 1;
     auto b =
         static_cast<std::uint16_t>(level * per_level + static_cast<int>(tick & (per_level - 1)));
     std::vector<std::uint32_t>& bucket = buckets_[b];
