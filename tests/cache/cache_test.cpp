@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <latch>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -511,6 +512,19 @@ TEST(Cache, AWeightedCachesSketchGrowsWithItsEntries) {
   EXPECT_EQ(c.weight(), 5000u);
   hotpath::cache<int, std::string, hotpath::locking::none> unit({.capacity = 1000});
   EXPECT_EQ(unit.eviction_state().sketch_entries(), 1000u);
+}
+
+// A capacity that means "unbounded" allocates a sketch for 2^16 entries, not for the capacity
+// (whose size in bytes would wrap around), and grows it as entries arrive.
+TEST(Cache, AnUnboundedCapacityAllocatesItsSketchAsEntriesArrive) {
+  hotpath::cache<int, int, hotpath::locking::none> c(
+      {.capacity = std::numeric_limits<std::uint64_t>::max()});
+  EXPECT_EQ(c.eviction_state().sketch_entries(), std::uint64_t{1} << 16);
+  for (int k = 0; k < 70'000; ++k)
+    c.put(k, k);
+  EXPECT_EQ(c.eviction_state().sketch_entries(), std::uint64_t{1} << 17);
+  EXPECT_EQ(c.size(), 70'000u);
+  EXPECT_EQ(c.get(69'999), 69'999);
 }
 
 TEST(Cache, ShrinkToRejectsNan) {

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hotpath/cache/cache.hpp"
@@ -272,19 +274,89 @@ TEST(Eviction, WeightedEntriesEvictUntilTheNewOneFits) {
   EXPECT_EQ(c.weight(), 7u);
 }
 
+// The weight bound, and the cache's weight and size against a model: every value put, less
+// what the listener hears leave (a replaced value's successor is the value put).
 template <class Policy>
 void weight_never_exceeds_capacity() {
+  std::vector<std::pair<int, hotpath::removal_cause>> gone;
   hotpath::cache<int, std::string, Policy, hotpath::weigh_by_size> c(
-      {.capacity = 2000, .shards = 4});
+      {.capacity = 2000,
+       .shards = 4,
+       .on_removal = [&](const int& k, const std::string&, hotpath::removal_cause why) {
+         gone.emplace_back(k, why);
+       }});
+  std::map<int, std::size_t> model;
   std::mt19937 rng(3);
   for (int i = 0; i < 20'000; ++i) {
     int k = static_cast<int>(rng() % 500);
-    c.put(k, std::string(rng() % 64, 'x'));
+    std::size_t len = rng() % 64;
+    // Shrinking or growing an entry in place: lighter and heavier values of a present key.
+    c.put(k, std::string(len, 'x'));
+    model[k] = len;
+    for (auto [key, why] : gone) {
+      if (why != hotpath::removal_cause::replaced) model.erase(key);
+    }
+    gone.clear();
     ASSERT_LE(c.weight(), 2000u) << "after put " << i;
+    std::size_t sum = 0;
+    for (auto [key, w] : model)
+      sum += w;
+    ASSERT_EQ(c.weight(), sum) << "after put " << i;
+    ASSERT_EQ(c.size(), model.size()) << "after put " << i;
   }
-  auto st = c.stats();
-  EXPECT_EQ(st.weight, c.weight());
-  EXPECT_GT(st.evictions, 0u);
+  EXPECT_GT(c.stats().evictions, 0u);
+  for (auto [key, w] : model)
+    EXPECT_EQ(c.get(key), std::string(w, 'x')) << key;
+}
+
+// Tiny capacities keep room in probation: with protected at 80% of 2 (rounded up to all of
+// it), two promoted keys held the main region for good and every newcomer left at once.
+TEST(Eviction, SlruOfCapacityTwoStillAdmitsNewcomers) {
+  small_cache<hotpath::eviction::slru> c({.capacity = 2});
+  c.put(1, 1);
+  EXPECT_EQ(c.get(1), 1);  // protected
+  c.put(2, 2);
+  EXPECT_EQ(c.get(2), 2);  // protected; 1 goes back to probation
+  c.put(3, 3);             // evicts probation's 1
+  EXPECT_FALSE(c.contains(1));
+  EXPECT_TRUE(c.contains(2));
+  EXPECT_TRUE(c.contains(3));
+}
+
+TEST(Eviction, WTinyLfuOfCapacityThreeLetsNewHotKeysIn) {
+  small_cache<hotpath::eviction::w_tinylfu> c({.capacity = 3});
+  for (int k : {1, 2, 3})
+    c.put(k, k);
+  for (int r = 0; r < 4; ++r) {  // 1 and 2 reach protected
+    (void)c.get(1);
+    (void)c.get(2);
+  }
+  for (int r = 0; r < 50; ++r) {  // then only 5 and 6 are wanted
+    for (int k : {5, 6}) {
+      if (!c.get(k)) c.put(k, k);
+    }
+  }
+  EXPECT_TRUE(c.contains(5));
+  EXPECT_TRUE(c.contains(6));
+}
+
+// The sketch grows by copying blocks: every key's estimate is what it was.
+TEST(Eviction, TheFrequencySketchKeepsEveryEstimateWhenItGrows) {
+  hotpath::detail::frequency_sketch s(64);
+  std::mt19937_64 rng(5);
+  std::vector<std::uint64_t> keys(200);
+  for (auto& h : keys) {
+    h = hotpath::detail::mix64(rng());
+    for (auto n = rng() % 8; n > 0; --n)
+      s.increment(h);
+  }
+  std::vector<unsigned> before;
+  for (auto h : keys)
+    before.push_back(s.frequency(h));
+  EXPECT_GT(std::count_if(before.begin(), before.end(), [](unsigned f) { return f >= 3; }), 50);
+  s.grow(1000);
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    EXPECT_EQ(s.frequency(keys[i]), before[i]) << i;
 }
 
 TEST(Eviction, WeightNeverExceedsTheCapacityAfterAPut) {

@@ -978,6 +978,8 @@ class cache {
     } else {
       (void)ttl;
     }
+    // Room first: push_back moves the old value out before it may fail to grow the list.
+    room_for(at.ev, 1);
     if (opts_.on_removal) at.ev.push_back({n.key(), std::move(n.value()), removal_cause::replaced});
     n.value() = std::move(v);
     bool heavier = false;

@@ -26,12 +26,20 @@
 #include <cmath>
 #include <concepts>
 #include <cstdint>
+#include <new>
 
 #include "hotpath/cache/detail/node_list.hpp"
 #include "hotpath/config.hpp"
 
 namespace hotpath::inline HOTPATH_ABI {
 namespace eviction {
+
+/// The protected segment's share of a main region of weight `main`: 80%, but always leaving
+/// probation room for one unit. With no probation, a region of 4 or less would keep its
+/// protected entries forever and evict every newcomer at once.
+constexpr std::uint64_t protected_share(std::uint64_t main) noexcept {
+  return main <= 1 ? 0 : std::min(main - main / 5, main - 1);
+}
 
 /// What a policy's optional `hit_deferral hit_in_place(Nodes&, i)` leaves of a hit for the
 /// cache to replay later: everything (on_access(n, i, h)), only the key's hash
@@ -75,7 +83,7 @@ struct slru {
   class state {
    public:
     explicit state(std::uint64_t capacity) { set_capacity(capacity); }
-    void set_capacity(std::uint64_t c) noexcept { protected_max_ = c - c / 5; }
+    void set_capacity(std::uint64_t c) noexcept { protected_max_ = protected_share(c); }
     void on_insert(Nodes& n, std::uint32_t i, std::uint64_t) {
       probation_.push_back(n, i, probation_q, n.weight(i));
     }
@@ -126,20 +134,27 @@ struct w_tinylfu {
   template <class Nodes>
   class state {
    public:
-    explicit state(std::uint64_t capacity) : state(capacity, capacity, false) {}
+    /// The sketch and the hill climber's sample are sized for the capacity's entries, up to
+    /// 2^16 up front; beyond, they double as the entries arrive (an unbounded capacity must not
+    /// allocate its sketch at construction).
+    explicit state(std::uint64_t capacity)
+        : state(capacity, std::min<std::uint64_t>(capacity, std::uint64_t{1} << 16)) {}
     /// For a capacity in units of weight (bytes, say), which says little about the number of
-    /// entries: the sketch and the hill climber's sample start sized for `entries` entries and
-    /// double whenever the entries outgrow them. Sized by the capacity, a 64 MiB cache of byte
-    /// weights would hold a sketch of 512 MiB and climb once per 640M requests.
-    state(std::uint64_t capacity, std::uint64_t entries) : state(capacity, entries, true) {}
+    /// entries: the sketch and the sample start sized for `entries` entries and double whenever
+    /// the entries outgrow them. Sized by the capacity, a 64 MiB cache of byte weights would
+    /// hold a sketch of 512 MiB and climb once per 640M requests.
+    state(std::uint64_t capacity, std::uint64_t entries)
+        : entries_(std::max<std::uint64_t>(entries, 1)) {
+      set_capacity(capacity);
+    }
 
     void set_capacity(std::uint64_t c) {
       capacity_ = c;
-      if (!grows_) entries_ = c;
+      entries_ = std::min(entries_, std::max<std::uint64_t>(c, 1));
       sample_size_ = 10 * std::max<std::uint64_t>(entries_, 8);
       window_max_ = std::max<std::uint64_t>(1, c / 100);
       if (window_max_ > c) window_max_ = c;
-      protected_max_ = (c - window_max_) - (c - window_max_) / 5;
+      protected_max_ = protected_share(c - window_max_);
       // The first steps shrink the window (a no-op at its 1% floor): the window grows only once
       // shrinking it has cost hits, so frequency-skewed traffic never pays for exploring.
       step_ = -step_fraction * static_cast<double>(c);
@@ -149,11 +164,8 @@ struct w_tinylfu {
     }
 
     void on_insert(Nodes& n, std::uint32_t i, std::uint64_t h) {
-      if (grows_ && entry_count() >= entries_) {
-        entries_ *= 2;
-        sketch_.grow(entries_);
-        sample_size_ = 10 * entries_;
-      }
+      if (entries_ < capacity_ && entry_count() >= entries_) [[unlikely]]
+        grow_sketch();
       sketch_.increment(h);
       window_.push_back(n, i, window_q, n.weight(i));
     }
@@ -264,9 +276,17 @@ struct w_tinylfu {
     [[nodiscard]] std::uint64_t sketch_entries() const noexcept { return entries_; }
 
    private:
-    state(std::uint64_t capacity, std::uint64_t entries, bool grows)
-        : entries_(std::max<std::uint64_t>(entries, 1)), grows_(grows) {
-      set_capacity(capacity);
+    // Doubles what the sketch is sized for, keeping every estimate. Without the memory for it
+    // the smaller sketch stays: the insert must not fail halfway for it.
+    void grow_sketch() noexcept {
+      std::uint64_t more = std::min(capacity_, 2 * entries_);
+      try {
+        sketch_.grow(more);
+      } catch (const std::bad_alloc&) {
+        return;
+      }
+      entries_ = more;
+      sample_size_ = 10 * entries_;
     }
     [[nodiscard]] std::uint64_t entry_count() const noexcept {
       return std::uint64_t{window_.size()} + probation_.size() + protected_.size();
@@ -350,7 +370,7 @@ struct w_tinylfu {
     // Moves weight from the main region to the window: the protected share shrinks, and the
     // least recent main entries become the most recent window entries.
     void grow_window(Nodes& n, std::uint64_t quota) {
-      std::uint64_t limit = capacity_ - capacity_ / 5;  // the window stays at most 80%
+      std::uint64_t limit = capacity_ - (capacity_ / 5 + (capacity_ % 5 != 0));  // <= 80%
       if (window_max_ >= limit) return;
       quota = std::min(quota, limit - window_max_);
       window_max_ += quota;
@@ -389,7 +409,6 @@ struct w_tinylfu {
     double step_ = 0;
     std::uint64_t seed_ = 0x2545f4914f6cdd1dull;
     std::uint64_t entries_ = 0;  // what the sketch and the climber's sample are sized for
-    bool grows_ = false;         // entries_ doubles as the entries outgrow it
   };
 };
 
