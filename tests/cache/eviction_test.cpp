@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <random>
 #include <string>
@@ -113,8 +114,13 @@ TEST(Eviction, WTinyLfuRejectsANewcomerLessFrequentThanTheVictim) {
   eviction_log log;
   small_cache<hotpath::eviction::w_tinylfu> c({.capacity = 100, .on_removal = log.listener()});
   fill_and_read_three_times(c);
-  // Every resident key has been seen 4 times; one-off newcomers never get in, and each
-  // newcomer pushes the previous one (the window's only entry) out as the losing candidate.
+  // Every resident key has been seen 4 times, its put and three reads: each round's
+  // promotions push protected over its share and demote the entries not yet read again that
+  // round to probation, so every read is a promotion and reaches the sketch.
+  for (int k = 0; k < 100; ++k)
+    ASSERT_EQ(c.eviction_state().frequency(hotpath::detail::mix64(std::hash<int>{}(k))), 4u) << k;
+  // One-off newcomers never get in, and each newcomer pushes the previous one (the window's
+  // only entry) out as the losing candidate.
   for (int k = 1000; k < 1010; ++k)
     c.put(k, k);
   EXPECT_EQ(log.evicted,

@@ -272,6 +272,11 @@ struct w_tinylfu {
     }
     /// The window's current maximum weight (adapts by hill climbing).
     [[nodiscard]] std::uint64_t window_max() const noexcept { return window_max_; }
+    /// The sketch's estimate (0-15) of how often the key with mixed hash `h` was seen: for
+    /// inspection and tests.
+    [[nodiscard]] unsigned frequency(std::uint64_t h) const noexcept {
+      return sketch_.frequency(h);
+    }
     /// The number of entries the frequency sketch is sized for.
     [[nodiscard]] std::uint64_t sketch_entries() const noexcept { return entries_; }
 
