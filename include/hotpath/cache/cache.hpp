@@ -917,6 +917,20 @@ class cache {
     }
   }
 
+  // The deadline of an entry written now (0 without expiry).
+  std::int64_t due_for(const K& k, const V& v, std::int64_t now,
+                       std::chrono::nanoseconds ttl) const {
+    if constexpr (expiring) {
+      return deadline(now, ttl_for(k, v, ttl));
+    } else {
+      (void)k;
+      (void)v;
+      (void)now;
+      (void)ttl;
+      return 0;
+    }
+  }
+
   std::uint64_t weigh(const K& k, const V& v) const {
     if constexpr (unit_weight) {
       return 1;
@@ -972,12 +986,8 @@ class cache {
       return;
     }
     // The new deadline first: a per_entry TTL function that throws then changes nothing.
-    [[maybe_unused]] std::int64_t due = 0;
-    if constexpr (expiring && !expiry_type::on_access) {
-      due = deadline(at.now, ttl_for(n.key(), v, ttl));
-    } else {
-      (void)ttl;
-    }
+    // (With after_access, touch() sets it.)
+    [[maybe_unused]] std::int64_t due = due_for(n.key(), v, at.now, ttl);
     // Room first: push_back moves the old value out before it may fail to grow the list.
     room_for(at.ev, 1);
     if (opts_.on_removal) at.ev.push_back({n.key(), std::move(n.value()), removal_cause::replaced});
@@ -1011,13 +1021,7 @@ class cache {
       return false;
     }
     // The deadline first: a per_entry TTL function that throws then changes nothing.
-    [[maybe_unused]] std::int64_t due = 0;
-    if constexpr (expiring) {
-      due = deadline(now, ttl_for(k, v, ttl));
-    } else {
-      (void)now;
-      (void)ttl;
-    }
+    [[maybe_unused]] std::int64_t due = due_for(k, v, now, ttl);
     flush_reads(s);
     std::uint32_t i = allocate(s);
     node& n = s.nodes[i];

@@ -123,15 +123,9 @@ class frequency_sketch {
  public:
   explicit frequency_sketch(std::uint64_t capacity = 0) { resize(capacity); }
 
+  /// Sizes the sketch for `capacity` keys, with every count zero.
   void resize(std::uint64_t capacity) {
-    std::uint64_t words = std::bit_ceil(std::max<std::uint64_t>(capacity, 8));
-    // Blocks must not straddle cache lines.
-    auto bytes = static_cast<std::size_t>(words) * sizeof(std::uint64_t);
-    table_.reset(static_cast<std::uint64_t*>(::operator new[](bytes, std::align_val_t{64})));
-    std::fill_n(table_.get(), static_cast<std::size_t>(words), std::uint64_t{0});
-    words_ = words;
-    block_mask_ = words / 8 - 1;
-    sample_ = 10 * std::max<std::uint64_t>(capacity, 8);
+    replace_table(capacity, false);
     additions_ = 0;
   }
 
@@ -139,17 +133,7 @@ class frequency_sketch {
   /// pick its block and the high bits its counters, so each block is copied to every block of
   /// the larger table whose index has the same low bits.
   void grow(std::uint64_t capacity) {
-    std::uint64_t words = std::bit_ceil(std::max<std::uint64_t>(capacity, 8));
-    if (words <= words_) return;
-    auto bytes = static_cast<std::size_t>(words) * sizeof(std::uint64_t);
-    std::unique_ptr<std::uint64_t[], aligned_delete> bigger(
-        static_cast<std::uint64_t*>(::operator new[](bytes, std::align_val_t{64})));
-    for (std::size_t w = 0; w < words; ++w)
-      bigger[w] = table_[w & (words_ - 1)];
-    table_ = std::move(bigger);
-    words_ = words;
-    block_mask_ = words / 8 - 1;
-    sample_ = 10 * std::max<std::uint64_t>(capacity, 8);
+    if (words_for(capacity) > words_) replace_table(capacity, true);
   }
 
   /// Counts one more access to the key with mixed hash `h`.
@@ -212,6 +196,23 @@ class frequency_sketch {
     std::uint64_t r = (h >> 32) * 0x9e3779b97f4a7c15ull;
     auto q = static_cast<unsigned>(r >> (59 - 5 * i)) & 31;
     return {2 * i + (q >> 4), (q & 15) * 4};
+  }
+  static std::uint64_t words_for(std::uint64_t capacity) noexcept {
+    return std::bit_ceil(std::max<std::uint64_t>(capacity, 8));
+  }
+  // A table for `capacity` keys, zeroed or (keep) made of copies of the current one's blocks.
+  void replace_table(std::uint64_t capacity, bool keep) {
+    std::uint64_t words = words_for(capacity);
+    // Blocks must not straddle cache lines.
+    auto bytes = static_cast<std::size_t>(words) * sizeof(std::uint64_t);
+    std::unique_ptr<std::uint64_t[], aligned_delete> t(
+        static_cast<std::uint64_t*>(::operator new[](bytes, std::align_val_t{64})));
+    for (std::size_t w = 0; w < words; ++w)
+      t[w] = keep ? table_[w & (words_ - 1)] : 0;
+    table_ = std::move(t);
+    words_ = words;
+    block_mask_ = words / 8 - 1;
+    sample_ = 10 * std::max<std::uint64_t>(capacity, 8);
   }
   void halve() noexcept {
     for (std::size_t i = 0; i < words_; ++i)
