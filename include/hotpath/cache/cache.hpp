@@ -231,7 +231,7 @@ class cache {
       if (std::uint32_t i = live_index(at, k); i != detail::nil_node) {
         touch(at, i);
         out.emplace(at.s.nodes[i].value());
-        hits_.inc();
+        at.s.hits.add(1);
       } else {
         count_miss(at);
       }
@@ -331,7 +331,7 @@ class cache {
       if (std::uint32_t i = live_index(at, k); i != detail::nil_node) {
         touch(at, i);
         r.hit.emplace(at.s.nodes[i].value());
-        hits_.inc();
+        at.s.hits.add(1);
         if (!refresh_due(at.s, i, at.now) || at.s.inflight.contains(k)) return r;
       } else {
         count_miss(at);
@@ -436,13 +436,17 @@ class cache {
 
   [[nodiscard]] cache_stats stats() const {
     cache_stats st;
-    st.hits = hits_.value();
-    st.misses = misses_.value();
+    st.hits = shared_hits_.value();
+    st.misses = shared_misses_.value();
+    for (auto& sp : shards_) {
+      st.hits += sp->hits.get();
+      st.misses += sp->misses.get();
+      st.evictions += sp->evictions.get();
+      st.evicted_weight += sp->evicted_weight.get();
+      st.expirations += sp->expirations.get();
+    }
     st.loads = loads_.value();
     st.load_failures = load_failures_.value();
-    st.evictions = evictions_.value();
-    st.evicted_weight = evicted_weight_.value();
-    st.expirations = expirations_.value();
     st.size = size();
     st.weight = weight();
     st.capacity = opts_.capacity;
@@ -533,13 +537,17 @@ class cache {
     std::size_t hash;
   };
   // The table stores node indices; it hashes and compares them through the node vector, and
-  // finds a key by a lookup carrying the hash computed once per operation.
+  // finds a key by a lookup carrying the hash computed once per operation. That hash is already
+  // mixed (table_hash_of), so the table is told not to mix it again: boost's own mixing cost
+  // about 9 instructions a probe, and a miss on mixed_zipf probes four times.
   struct table_hash {
     using is_transparent = void;
+    using is_avalanching = void;
     const std::vector<node>* nodes;
     const hasher* hash;
     std::size_t operator()(slot_ref r) const {
-      return (*hash)(const_cast<node&>((*nodes)[r.i]).key());
+      return table_hash_of(detail::mix64(
+          static_cast<std::uint64_t>((*hash)(const_cast<node&>((*nodes)[r.i]).key()))));
     }
     std::size_t operator()(const lookup& l) const noexcept { return l.hash; }
   };
@@ -688,6 +696,10 @@ class cache {
     // reported to the policy: in the lock's cache line, which such a read writes anyway.
     std::uint64_t plain_hits = 0;
     std::uint64_t plain_misses = 0;
+    // The shard's part of stats(), changed under its lock: in that line too, a get's count
+    // costs a load and a store where a per-thread metrics::counter cost 16 instructions.
+    shard_total hits;
+    shard_total misses;
     std::vector<node> nodes;
     table_type table;
     policy_state policy;
@@ -702,6 +714,9 @@ class cache {
     std::uint32_t free_head = detail::nil_node;
     shard_total live;
     shard_total weight;
+    shard_total evictions;
+    shard_total evicted_weight;
+    shard_total expirations;
     std::uint64_t capacity;
   };
 
@@ -769,9 +784,17 @@ class cache {
     }
   }
 
+  // The table's hash of a key whose mixed hash is m. The shard is picked by m's high bits and
+  // the table places a key by its hash's high bits too, so the table gets m times an odd
+  // constant: its high bits depend on all of m's, and its low byte (the table's tag) is a
+  // bijection of m's low byte.
+  static constexpr std::size_t table_hash_of(std::uint64_t m) noexcept {
+    return static_cast<std::size_t>(m * 0x9e3779b97f4a7c15ull);
+  }
+  // {the table's hash, the mixed hash (for the shard and the frequency sketch)}.
   std::pair<std::size_t, std::uint64_t> hashes(const K& k) const {
-    auto h = static_cast<std::size_t>(hash_(k));
-    return {h, detail::mix64(static_cast<std::uint64_t>(h))};
+    std::uint64_t m = detail::mix64(static_cast<std::uint64_t>(hash_(k)));
+    return {table_hash_of(m), m};
   }
   shard& shard_for(std::uint64_t m) noexcept {
     return shard_bits_ == 0 ? *shards_[0]
@@ -787,7 +810,7 @@ class cache {
   // What an operation on one key has while it holds the key's shard lock.
   struct locked_key {
     shard& s;
-    std::size_t h;     // the user hash, for the table
+    std::size_t h;     // the table's hash
     std::uint64_t m;   // its mix, for the shard and the frequency sketch
     std::int64_t now;  // the clock in ns (0 without expiry)
     removals& ev;      // removals to report once the lock is released
@@ -982,7 +1005,7 @@ class cache {
       // Too heavy to keep: the old entry is replaced and the new one evicted at once.
       K key = n.key();
       remove(s, i, removal_cause::replaced, at.ev);
-      reject(std::move(key), std::move(v), w, at.ev);
+      reject(s, std::move(key), std::move(v), w, at.ev);
       return;
     }
     // The new deadline first: a per_entry TTL function that throws then changes nothing.
@@ -1017,7 +1040,7 @@ class cache {
   bool insert(shard& s, K&& k, V&& v, std::uint64_t w, std::uint64_t m, std::int64_t now,
               std::chrono::nanoseconds ttl, removals& ev) {
     if (w > s.capacity || w > std::numeric_limits<std::uint32_t>::max()) {
-      reject(std::move(k), std::move(v), w, ev);
+      reject(s, std::move(k), std::move(v), w, ev);
       return false;
     }
     // The deadline first: a per_entry TTL function that throws then changes nothing.
@@ -1064,9 +1087,9 @@ class cache {
     return true;
   }
 
-  void reject(K&& k, V&& v, std::uint64_t w, removals& ev) {
-    evictions_.inc();
-    evicted_weight_.inc(w);
+  void reject(shard& s, K&& k, V&& v, std::uint64_t w, removals& ev) {
+    s.evictions.add(1);
+    s.evicted_weight.add(w);
     if (opts_.on_removal) ev.push_back({std::move(k), std::move(v), removal_cause::evicted});
   }
 
@@ -1100,7 +1123,7 @@ class cache {
       flush_reads(at.s);
       at.s.policy.on_miss(at.m);
     }
-    misses_.inc();
+    at.s.misses.add(1);
   }
 
   // Tells the policy of the hits that changed nothing but the hit count and of the misses only
@@ -1250,10 +1273,10 @@ class cache {
       }
     }
     if (i == detail::nil_node) {
-      misses_.inc();
+      shared_misses_.inc();
       return shared_result::miss;
     }
-    hits_.inc();
+    shared_hits_.inc();
     return shared_result::hit;
   }
 
@@ -1305,10 +1328,10 @@ class cache {
     s.weight.add(0 - w);
     s.live.add(0 - std::uint64_t{1});
     if (cause == removal_cause::evicted) {
-      evictions_.inc();
-      evicted_weight_.inc(w);
+      s.evictions.add(1);
+      s.evicted_weight.add(w);
     } else if (cause == removal_cause::expired) {
-      expirations_.inc();
+      s.expirations.add(1);
     }
     if (opts_.on_removal) ev.push_back({std::move(n.key()), std::move(n.value()), cause});
     n.destroy();
@@ -1421,13 +1444,11 @@ class cache {
   unsigned reader_slots_ = std::min(16u, std::bit_ceil(2 * detail::cpu_count_for_shards()));
   std::vector<std::unique_ptr<shard>> shards_;
 
-  metrics::counter hits_;
-  metrics::counter misses_;
+  // Reads under a shared lock may not write the shard's counts (stats() adds the shards').
+  metrics::counter shared_hits_;
+  metrics::counter shared_misses_;
   metrics::counter loads_;
   metrics::counter load_failures_;
-  metrics::counter evictions_;
-  metrics::counter evicted_weight_;
-  metrics::counter expirations_;
   metrics::histogram load_ns_;
   metrics::collector_handle metrics_handle_;
 };
