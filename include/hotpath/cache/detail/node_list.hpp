@@ -29,6 +29,15 @@ struct node_links {
 };
 static_assert(sizeof(node_links) == 16, "node_links: a node's bookkeeping stays in 16 bytes");
 
+/// Starts fetching the cache line at p for writing.
+inline void prefetch_line(const void* p) noexcept {
+#if defined(__GNUC__)
+  __builtin_prefetch(p, 1, 3);
+#else
+  (void)p;
+#endif
+}
+
 /// Spreads the bits of a user hash (std::hash of an integer is the identity) over 64 bits.
 constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
   x ^= x >> 33;
