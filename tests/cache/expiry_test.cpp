@@ -149,6 +149,60 @@ TEST(Expiry, AThrowingTtlFunctionChangesNothingAndRemovalsDoneBeforeAreTold) {
   EXPECT_EQ(log.expired, (std::vector<int>{1, 2}));
 }
 
+// A key whose comparison throws once armed; every key hashes alike, so that a lookup compares.
+struct touchy_key {
+  int id;
+  static inline bool armed = false;
+  friend bool operator==(const touchy_key& a, const touchy_key& b) {
+    if (armed) throw std::runtime_error("compare failed");
+    return a.id == b.id;
+  }
+};
+struct same_hash {
+  std::size_t operator()(const touchy_key&) const noexcept { return 7; }
+};
+
+// An operation that throws after the wheel reclaimed entries on its way (here a key's
+// operator==, in get, contains, erase and get_or_load) still has the listener told of them
+// before the exception reaches the caller.
+TEST(Expiry, ExpiredEntriesAreToldEvenWhenTheOperationThenThrows) {
+  hotpath::manual_clock clk;
+  std::vector<int> expired;
+  hotpath::cache<touchy_key, int, hotpath::expiry::after_write, hotpath::manual_clock,
+                 hotpath::cache_hash<same_hash>, hotpath::eviction::lru>
+      c({.capacity = 20,
+         .ttl = 10s,
+         .on_removal =
+             [&](const touchy_key& k, const int&, removal_cause why) {
+               if (why == removal_cause::expired) expired.push_back(k.id);
+             }},
+        clk);
+  for (int i = 0; i < 4; ++i) {
+    c.put({i}, i);
+    clk.advance(1s);
+  }
+  c.put({9}, 9);  // written last: outlives the others
+  clk.advance(6500ms);
+  // Now 0 has expired, half a second ago. Each operation below reclaims the next one before its
+  // lookup throws.
+  touchy_key::armed = true;
+  EXPECT_THROW((void)c.get({9}), std::runtime_error);
+  EXPECT_EQ(expired, std::vector<int>{0});
+  clk.advance(1s);
+  EXPECT_THROW((void)c.contains({9}), std::runtime_error);
+  EXPECT_EQ(expired, (std::vector<int>{0, 1}));
+  clk.advance(1s);
+  EXPECT_THROW(c.erase({9}), std::runtime_error);
+  EXPECT_EQ(expired, (std::vector<int>{0, 1, 2}));
+  clk.advance(1s);
+  EXPECT_THROW(c.get_or_load({9}, [] { return 0; }), std::runtime_error);
+  EXPECT_EQ(expired, (std::vector<int>{0, 1, 2, 3}));
+  touchy_key::armed = false;
+  EXPECT_EQ(c.get({9}), 9);
+  EXPECT_EQ(c.size(), 1u);
+  EXPECT_EQ(c.stats().expirations, 4u);
+}
+
 // A key that is not equal to itself is found by its node, not by key, when it expires: the
 // wheel reclaims it like any other.
 TEST(Expiry, AKeyNotEqualToItselfStillExpires) {
