@@ -413,6 +413,35 @@ TEST(Cache, RefreshAheadReloadsAHotEntryBeforeItExpires) {
   EXPECT_EQ(c.stats().load_failures, 1u);
 }
 
+// A refresh that stores its value reports the listener's exception over the value it replaced,
+// as any write does; a refresh that fails to load still returns the current value quietly.
+TEST(Cache, AListenerThatThrowsOverARefreshReachesTheCaller) {
+  using namespace std::chrono_literals;
+  hotpath::manual_clock clk;
+  std::vector<int> replaced;
+  hotpath::cache<int, int, hotpath::expiry::after_write, hotpath::manual_clock> c(
+      {.capacity = 10,
+       .ttl = 10s,
+       .refresh_ahead = 2s,
+       .on_removal =
+           [&](const int&, const int& v, hotpath::removal_cause why) {
+             if (why != hotpath::removal_cause::replaced) return;
+             replaced.push_back(v);
+             throw std::runtime_error("listener");
+           }},
+      clk);
+  EXPECT_EQ(c.get_or_load(1, [] { return 1; }), 1);
+  clk.advance(9s);
+  EXPECT_THROW(c.get_or_load(1, [] { return 2; }), std::runtime_error);
+  EXPECT_EQ(replaced, std::vector<int>{1});
+  EXPECT_EQ(c.get(1), 2);  // stored before the listener ran
+  EXPECT_EQ(c.stats().loads, 2u);
+  clk.advance(9s);
+  EXPECT_EQ(c.get_or_load(1, []() -> int { throw std::logic_error("down"); }), 2);
+  EXPECT_EQ(c.stats().load_failures, 1u);
+  EXPECT_EQ(replaced, std::vector<int>{1});
+}
+
 // A listener that throws over an expired entry found by get_or_load cannot strand the load that
 // caller leads: the load runs and is stored, the caller then gets the listener's exception, and
 // the next caller finds the value instead of waiting forever on a load nobody runs.

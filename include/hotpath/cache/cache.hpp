@@ -362,13 +362,16 @@ class cache {
     }
     std::optional<V> v;
     if (o.hit) {
-      // An early refresh: a failure leaves the current entry in place (counted in
-      // load_failures) and this caller gets the value it found.
+      // An early refresh: a failure to load or store leaves the current entry in place
+      // (counted in load_failures) and this caller gets the value it found. A listener that
+      // throws over what storing the new value removed still reaches the caller.
+      std::exception_ptr told;
       try {
-        v.emplace(run_load(k, *o.f, std::forward<F>(loader)));
+        v.emplace(run_load(k, *o.f, std::forward<F>(loader), &told));
       } catch (...) {
         v.emplace(std::move(*o.hit));
       }
+      if (!heard) heard = told;
     } else {
       v.emplace(run_load(k, *o.f, std::forward<F>(loader)));  // the loader's exception wins
     }
@@ -1388,8 +1391,9 @@ class cache {
   // The waiters are released and the flight unregistered on every way out: if storing the
   // value throws (a copy, a TTL function), the waiters still get the loaded value and this
   // caller gets the exception, after the listener has heard what was removed.
+  // A listener's exception goes to *listener_error if given, and is thrown otherwise.
   template <class F>
-  V run_load(const K& k, flight& f, F&& loader) {
+  V run_load(const K& k, flight& f, F&& loader, std::exception_ptr* listener_error = nullptr) {
     auto start = clock_.now();
     std::optional<V> v;
     std::exception_ptr error;
@@ -1406,8 +1410,9 @@ class cache {
     // to allocate. A clock that stepped back (system_clock) records 0, not a negative time.
     auto took = std::max(clock_.now() - start, decltype(clock_.now() - start)::zero());
     std::exception_ptr store_error;
+    removals ev;
     try {
-      with_key(k, [&](locked_key& at) {
+      under_lock_told(k, ev, [&](locked_key& at) {
         drop_flight(at.s, k, f);
         if (!error && !f.invalidated) {
           try {
@@ -1420,8 +1425,7 @@ class cache {
         return 0;
       });
     } catch (...) {
-      // The wheel's advance threw before the lambda ran, so the flight is still registered; or
-      // the listener threw after it, and this finds the flight gone and finished.
+      // The wheel's advance threw before the lambda ran, so the flight is still registered.
       shard& s = shard_for(hashes(k).second);
       {
         exclusive lock(*this, s);
@@ -1432,9 +1436,19 @@ class cache {
       if (error) std::rethrow_exception(error);
       throw;
     }
+    std::exception_ptr heard;
+    try {
+      notify(ev);
+    } catch (...) {
+      heard = std::current_exception();
+    }
     count_load(took, error != nullptr);
     if (error) std::rethrow_exception(error);
     if (store_error) std::rethrow_exception(store_error);
+    if (heard) {
+      if (listener_error == nullptr) std::rethrow_exception(heard);
+      *listener_error = heard;
+    }
     return std::move(*v);
   }
 
