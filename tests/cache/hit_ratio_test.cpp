@@ -71,4 +71,32 @@ TEST(HitRatio, LruPolicyMatchesTheReferenceLru) {
       hotpath_bench::lru_hit_rate(tr.keys, tr.capacity));
 }
 
+// The tool's reference policies, on a trace short enough to follow by hand (capacity 2):
+//   LRU: only the second a hits; every later key was evicted two misses before.
+//   ARC: a (hit, to T2), then c pushes b from T1 to ghost B1; a hits in T2; b's ghost hit
+//        raises p to 1 and evicts a from T2 to B2; c hits in T1; a and b return from B2 as
+//        ghost hits, not hits. 3 hits.
+//   OPT: c at 3 and 6 is bypassed (a and b are both needed before c's next use); every other
+//        reuse hits. 5 hits.
+TEST(HitRatio, ReferencePoliciesOnAScriptedTrace) {
+  const hotpath_bench::trace t = {1, 1, 2, 3, 1, 2, 3, 1, 2};
+  EXPECT_DOUBLE_EQ(hotpath_bench::lru_hit_rate(t, 2), 1.0 / 9);
+  EXPECT_DOUBLE_EQ(hotpath_bench::arc_hit_rate(t, 2), 3.0 / 9);
+  EXPECT_DOUBLE_EQ(hotpath_bench::opt_hit_rate(t, 2), 5.0 / 9);
+}
+
+// OPT is the ceiling the tool's table compares against: no policy beats it on any trace.
+TEST(HitRatio, OptIsTheCeilingOnEveryTrace) {
+  for (auto& tr : hotpath_bench::all_traces(300'000)) {
+    SCOPED_TRACE(tr.name);
+    double opt = hotpath_bench::opt_hit_rate(tr.keys, tr.capacity);
+    EXPECT_GE(opt, hotpath_bench::lru_hit_rate(tr.keys, tr.capacity));
+    EXPECT_GE(opt, hotpath_bench::arc_hit_rate(tr.keys, tr.capacity));
+    EXPECT_GE(opt, hotpath_bench::hotpath_hit_rate<sim_cache<hotpath::eviction::w_tinylfu>>(
+                       tr.keys, tr.capacity));
+    EXPECT_GE(opt, hotpath_bench::hotpath_hit_rate<sim_cache<hotpath::eviction::slru>>(
+                       tr.keys, tr.capacity));
+  }
+}
+
 }  // namespace
