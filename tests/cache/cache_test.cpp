@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <future>
 #include <latch>
 #include <limits>
 #include <memory>
@@ -440,6 +441,103 @@ TEST(Cache, AListenerThatThrowsOverARefreshReachesTheCaller) {
   EXPECT_EQ(c.get_or_load(1, []() -> int { throw std::logic_error("down"); }), 2);
   EXPECT_EQ(c.stats().load_failures, 1u);
   EXPECT_EQ(replaced, std::vector<int>{1});
+}
+
+// A refresh whose loader throws still reports the listener's exception over an entry its
+// store step reclaimed: the caller gets that exception, not the value it found, quietly.
+TEST(Cache, AFailedRefreshStillReportsTheListenersException) {
+  using namespace std::chrono_literals;
+  hotpath::manual_clock clk;
+  std::vector<int> expired;
+  hotpath::cache<int, int, hotpath::expiry::after_write, hotpath::manual_clock> c(
+      {.capacity = 10,
+       .shards = 1,
+       .ttl = 10s,
+       .refresh_ahead = 2s,
+       .on_removal =
+           [&](const int& k, const int&, hotpath::removal_cause why) {
+             if (why != hotpath::removal_cause::expired) return;
+             expired.push_back(k);
+             throw std::runtime_error("listener");
+           }},
+      clk);
+  c.put(2, 2);  // expires at 10 s
+  clk.advance(1s);
+  EXPECT_EQ(c.get_or_load(1, [] { return 1; }), 1);  // expires at 11 s
+  clk.advance(8500ms);                               // 9.5 s: 1 is due for a refresh
+  EXPECT_THROW(c.get_or_load(1,
+                             [&]() -> int {
+                               clk.advance(1s);  // 2 expires while the load runs
+                               throw std::logic_error("down");
+                             }),
+               std::runtime_error);
+  EXPECT_EQ(expired, std::vector<int>{2});
+  EXPECT_EQ(c.get(1), 1);
+  EXPECT_EQ(c.stats().load_failures, 1u);
+}
+
+// A key whose comparison throws once armed; every key hashes alike, so that lookups compare.
+struct touchy_key {
+  int id;
+  static inline bool armed = false;
+  friend bool operator==(const touchy_key& a, const touchy_key& b) {
+    if (armed) throw std::runtime_error("compare failed");
+    return a.id == b.id;
+  }
+};
+struct same_hash {
+  std::size_t operator()(const touchy_key&) const noexcept { return 7; }
+};
+
+// The leader of a load whose lookup of its own flight throws (here the key's operator==, as
+// the load is stored) gets that exception; the flight is still finished and unregistered, so
+// no later caller of the key waits on it forever.
+TEST(Cache, ALoadWhoseKeyComparisonThrowsStillReleasesItsFlight) {
+  hotpath::cache<touchy_key, int, hotpath::cache_hash<same_hash>> c({.capacity = 10});
+  EXPECT_THROW(c.get_or_load({1},
+                             [] {
+                               touchy_key::armed = true;
+                               return 5;
+                             }),
+               std::runtime_error);
+  touchy_key::armed = false;
+  std::promise<int> again;
+  std::future<int> got = again.get_future();
+  // Detached: with the flight stranded, this thread would never return.
+  std::thread([&c, p = std::move(again)]() mutable {
+    p.set_value(c.get_or_load({1}, [] { return 7; }));
+  }).detach();
+  ASSERT_EQ(got.wait_for(std::chrono::seconds(60)), std::future_status::ready)
+      << "a later get_or_load waits on the failed load's flight";
+  EXPECT_EQ(got.get(), 7);
+  EXPECT_EQ(c.stats().loads, 2u);
+}
+
+// A hash that throws for one key once armed.
+struct hash_but_13 {
+  static inline bool armed = false;
+  std::size_t operator()(int k) const {
+    if (armed && k == 13) throw std::runtime_error("hash failed");
+    return std::hash<int>{}(k);
+  }
+};
+
+// clear() (like cleanup() and shrink_to()) gathers removals over every shard: if a step throws
+// (here the table rehashing 13 to erase it), the listener still hears what came before.
+TEST(Cache, ClearThatThrowsPartwayStillTellsWhatItRemoved) {
+  std::vector<int> told;
+  hotpath::cache<int, int, hotpath::cache_hash<hash_but_13>, hotpath::eviction::lru> c(
+      {.capacity = 10, .shards = 1, .on_removal = [&](const int& k, const int&, removal_cause) {
+         told.push_back(k);
+       }});
+  c.put(1, 1);  // node 0: cleared first
+  c.put(13, 13);
+  hash_but_13::armed = true;
+  EXPECT_THROW(c.clear(), std::runtime_error);
+  hash_but_13::armed = false;
+  EXPECT_EQ(told, std::vector<int>{1});
+  EXPECT_FALSE(c.contains(1));
+  EXPECT_EQ(c.get(13), 13);
 }
 
 // A listener that throws over an expired entry found by get_or_load cannot strand the load that

@@ -297,9 +297,9 @@ class cache {
   /// Removes every entry (listener: explicit_).
   void clear() {
     removals ev;
-    for (auto& sp : shards_) {
-      shard& s = *sp;
-      {
+    try {
+      for (auto& sp : shards_) {
+        shard& s = *sp;
         exclusive lock(*this, s);
         for (auto& [key, f] : s.inflight)
           f->invalidated = true;
@@ -308,6 +308,8 @@ class cache {
           if (s.nodes[i].links.queue != 0) remove(s, i, removal_cause::explicit_, ev);
         }
       }
+    } catch (...) {
+      tell_and_rethrow(ev);  // what the shards before had removed
     }
     notify(ev);
   }
@@ -324,6 +326,7 @@ class cache {
     struct outcome {
       std::optional<V> hit;
       std::shared_ptr<flight> f;
+      shard* s = nullptr;  // the leader's
       bool leader = false;
     };
     removals ev;
@@ -343,6 +346,7 @@ class cache {
       }
       r.f = std::make_shared<flight>();
       at.s.inflight.emplace(k, r.f);
+      r.s = &at.s;
       r.leader = true;
       return r;
     });
@@ -362,18 +366,18 @@ class cache {
     }
     std::optional<V> v;
     if (o.hit) {
-      // An early refresh: a failure to load or store leaves the current entry in place
-      // (counted in load_failures) and this caller gets the value it found. A listener that
-      // throws over what storing the new value removed still reaches the caller.
+      // An early refresh: if the loader throws (counted in load_failures) or its value cannot
+      // be stored, this caller gets the value it found. A listener that throws over what the
+      // refresh removed still reaches the caller.
       std::exception_ptr told;
       try {
-        v.emplace(run_load(k, *o.f, std::forward<F>(loader), &told));
+        v.emplace(run_load(k, *o.s, *o.f, std::forward<F>(loader), &told));
       } catch (...) {
         v.emplace(std::move(*o.hit));
       }
       if (!heard) heard = told;
     } else {
-      v.emplace(run_load(k, *o.f, std::forward<F>(loader)));  // the loader's exception wins
+      v.emplace(run_load(k, *o.s, *o.f, std::forward<F>(loader)));  // the loader's exception wins
     }
     if (heard) std::rethrow_exception(heard);
     return std::move(*v);
@@ -383,9 +387,13 @@ class cache {
   /// shard as they go).
   void cleanup() {
     removals ev;
-    for (auto& sp : shards_) {
-      exclusive lock(*this, *sp);
-      maintain(*sp, ev);
+    try {
+      for (auto& sp : shards_) {
+        exclusive lock(*this, *sp);
+        maintain(*sp, ev);
+      }
+    } catch (...) {
+      tell_and_rethrow(ev);
     }
     notify(ev);
   }
@@ -397,14 +405,18 @@ class cache {
     if (std::isnan(fraction)) detail::throw_error("hotpath::cache: shrink_to(NaN)");
     fraction = std::clamp(fraction, 0.0, 1.0);
     removals ev;
-    for (auto& sp : shards_) {
-      shard& s = *sp;
-      exclusive lock(*this, s);
-      // At 1 the product could round up past 2^64 - 1 for a huge capacity.
-      auto limit = fraction >= 1.0
-                       ? s.capacity
-                       : static_cast<std::uint64_t>(static_cast<double>(s.capacity) * fraction);
-      evict_to(s, limit, ev);
+    try {
+      for (auto& sp : shards_) {
+        shard& s = *sp;
+        exclusive lock(*this, s);
+        // At 1 the product could round up past 2^64 - 1 for a huge capacity.
+        auto limit = fraction >= 1.0
+                         ? s.capacity
+                         : static_cast<std::uint64_t>(static_cast<double>(s.capacity) * fraction);
+        evict_to(s, limit, ev);
+      }
+    } catch (...) {
+      tell_and_rethrow(ev);
     }
     notify(ev);
   }
@@ -1396,7 +1408,8 @@ class cache {
   // caller gets the exception, after the listener has heard what was removed.
   // A listener's exception goes to *listener_error if given, and is thrown otherwise.
   template <class F>
-  V run_load(const K& k, flight& f, F&& loader, std::exception_ptr* listener_error = nullptr) {
+  V run_load(const K& k, shard& s, flight& f, F&& loader,
+             std::exception_ptr* listener_error = nullptr) {
     auto start = clock_.now();
     std::optional<V> v;
     std::exception_ptr error;
@@ -1428,13 +1441,14 @@ class cache {
         return 0;
       });
     } catch (...) {
-      // The wheel's advance threw before the lambda ran, so the flight is still registered.
-      shard& s = shard_for(hashes(k).second);
+      // The wheel's advance threw, or the lambda's lookup of the flight did (a key's
+      // operator==), so the flight may still be registered. The waiters are released first,
+      // and the flight is found by identity: comparing keys again could throw again.
+      f.finish(v, error);
       {
         exclusive lock(*this, s);
-        drop_flight(s, k, f);
+        forget_flight(s, f);
       }
-      f.finish(v, error);
       count_load(took, error != nullptr);
       if (error) std::rethrow_exception(error);
       throw;
@@ -1445,13 +1459,11 @@ class cache {
     } catch (...) {
       heard = std::current_exception();
     }
+    if (listener_error != nullptr) *listener_error = heard;
     count_load(took, error != nullptr);
     if (error) std::rethrow_exception(error);
     if (store_error) std::rethrow_exception(store_error);
-    if (heard) {
-      if (listener_error == nullptr) std::rethrow_exception(heard);
-      *listener_error = heard;
-    }
+    if (heard && listener_error == nullptr) std::rethrow_exception(heard);
     return std::move(*v);
   }
 
@@ -1464,6 +1476,15 @@ class cache {
   static void drop_flight(shard& s, const K& k, flight& f) {
     if (auto it = s.inflight.find(k); it != s.inflight.end() && it->second.get() == &f) {
       s.inflight.erase(it);
+    }
+  }
+  // drop_flight without comparing keys, for when comparing them has just thrown.
+  static void forget_flight(shard& s, const flight& f) {
+    for (auto it = s.inflight.begin(); it != s.inflight.end(); ++it) {
+      if (it->second.get() == &f) {
+        s.inflight.erase(it);
+        return;
+      }
     }
   }
 
