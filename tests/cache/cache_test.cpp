@@ -443,6 +443,17 @@ TEST(Cache, AListenerThatThrowsOverARefreshReachesTheCaller) {
   EXPECT_EQ(replaced, std::vector<int>{1});
 }
 
+// Runs f on a thread of its own and waits up to a minute for its result: a call that deadlocks
+// fails the test instead of hanging the suite (the thread is then left behind, blocked).
+template <class F>
+std::optional<std::invoke_result_t<F>> within_a_minute(F f) {
+  std::packaged_task<std::invoke_result_t<F>()> task(std::move(f));
+  auto result = task.get_future();
+  std::thread(std::move(task)).detach();
+  if (result.wait_for(std::chrono::minutes(1)) != std::future_status::ready) return std::nullopt;
+  return result.get();
+}
+
 // A refresh whose loader throws still reports the listener's exception over an entry its
 // store step reclaimed: the caller gets that exception, not the value it found, quietly.
 TEST(Cache, AFailedRefreshStillReportsTheListenersException) {
@@ -501,15 +512,9 @@ TEST(Cache, ALoadWhoseKeyComparisonThrowsStillReleasesItsFlight) {
                              }),
                std::runtime_error);
   touchy_key::armed = false;
-  std::promise<int> again;
-  std::future<int> got = again.get_future();
-  // Detached: with the flight stranded, this thread would never return.
-  std::thread([&c, p = std::move(again)]() mutable {
-    p.set_value(c.get_or_load({1}, [] { return 7; }));
-  }).detach();
-  ASSERT_EQ(got.wait_for(std::chrono::seconds(60)), std::future_status::ready)
-      << "a later get_or_load waits on the failed load's flight";
-  EXPECT_EQ(got.get(), 7);
+  auto got = within_a_minute([&] { return c.get_or_load({1}, [] { return 7; }); });
+  ASSERT_TRUE(got.has_value()) << "a later get_or_load waits on the failed load's flight";
+  EXPECT_EQ(*got, 7);
   EXPECT_EQ(c.stats().loads, 2u);
 }
 
@@ -538,6 +543,85 @@ TEST(Cache, ClearThatThrowsPartwayStillTellsWhatItRemoved) {
   EXPECT_EQ(told, std::vector<int>{1});
   EXPECT_FALSE(c.contains(1));
   EXPECT_EQ(c.get(13), 13);
+}
+
+// A listener may get_or_load the key whose expired entry this get_or_load removed on its way:
+// the load runs first, so the listener finds the new value instead of waiting on a flight only
+// its own thread could finish.
+TEST(Cache, AListenerMayLoadTheKeyThatCallersLoadIsFor) {
+  using namespace std::chrono_literals;
+  hotpath::manual_clock clk;
+  using timed = hotpath::cache<int, int, hotpath::expiry::after_write, hotpath::manual_clock>;
+  timed* self = nullptr;
+  int loads = 0;
+  std::vector<int> listener_got;
+  timed c({.capacity = 10,
+           .ttl = 10s,
+           .on_removal =
+               [&](const int& k, const int&, removal_cause why) {
+                 if (why == removal_cause::expired) {
+                   listener_got.push_back(self->get_or_load(k, [&] { return 100 + ++loads; }));
+                 }
+               }},
+          clk);
+  self = &c;
+  c.put(1, 1);
+  clk.advance(10s);
+  auto got = within_a_minute([&] {
+    return c.get_or_load(1, [&] {
+      ++loads;
+      return 2;
+    });
+  });
+  ASSERT_TRUE(got.has_value()) << "the listener waited on the caller's own load";
+  EXPECT_EQ(*got, 2);
+  EXPECT_EQ(listener_got, std::vector<int>{2});  // a hit on what the load stored
+  EXPECT_EQ(loads, 1);
+}
+
+// A loader that calls get_or_load on its own key gets an error instead of waiting for itself;
+// the failed load releases the key.
+TEST(Cache, ALoaderThatLoadsItsOwnKeyGetsAnError) {
+  hotpath::cache<int, int> c({.capacity = 10});
+  auto outcome = within_a_minute([&] {
+    try {
+      (void)c.get_or_load(1, [&] { return c.get_or_load(1, [] { return 0; }); });
+    } catch (const hotpath::error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  });
+  ASSERT_TRUE(outcome.has_value()) << "the loader waited for itself";
+  EXPECT_NE(outcome->find("own loader"), std::string::npos) << *outcome;
+  EXPECT_FALSE(c.contains(1));
+  EXPECT_EQ(c.get_or_load(1, [] { return 3; }), 3);
+  EXPECT_EQ(c.stats().load_failures, 1u);
+}
+
+// A value type that counts its live instances.
+struct counted {
+  static inline int live = 0;
+  int v = 0;
+  explicit counted(int x) : v(x) { ++live; }
+  counted(const counted& o) : v(o.v) { ++live; }
+  counted& operator=(const counted&) = default;
+  ~counted() { --live; }
+};
+
+// get_or_load of a NaN key runs its loader every time (the key never equals itself) and leaves
+// no flight behind: every value alive is an entry of the cache.
+TEST(Cache, GetOrLoadOfAKeyNotEqualToItselfLeavesNoFlightBehind) {
+  {
+    hotpath::cache<double, counted> c({.capacity = 10, .shards = 1});
+    int loads = 0;
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(c.get_or_load(std::nan(""), [&] { return counted(++loads); }).v, i + 1);
+    }
+    EXPECT_EQ(loads, 3);
+    EXPECT_EQ(c.size(), 3u);
+    EXPECT_EQ(counted::live, 3);
+  }
+  EXPECT_EQ(counted::live, 0);
 }
 
 // A listener that throws over an expired entry found by get_or_load cannot strand the load that

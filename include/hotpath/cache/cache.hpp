@@ -37,12 +37,15 @@
 // Failures: a put whose TTL function, value copy or allocation throws stores nothing. Any
 // operation that throws (a key's operator==, an allocation) after reclaiming expired entries
 // on its way has the listener told of them first. Keys must be equal to themselves, as
-// in any hash map: a NaN key is stored anew by every put and never found by a get.
+// in any hash map: a NaN key is stored anew by every put and never found by a get, and every
+// get_or_load of one runs its loader.
 //
 // Thread safety: every member may be called from any thread concurrently (with
 // locking::sharded or shared_reads). Loaders and listeners run without any cache lock held and may
-// use the cache. Complexity: O(1) expected per operation; expired entries are reclaimed by a timer
-// wheel in O(1) amortized each.
+// use the cache; a loader that calls get_or_load on its own key gets a hotpath::error rather
+// than waiting for itself (loaders on two threads that each wait for the other's key deadlock,
+// as in any single-flight cache). Complexity: O(1) expected per operation; expired entries are
+// reclaimed by a timer wheel in O(1) amortized each.
 #pragma once
 
 #include <algorithm>
@@ -345,6 +348,7 @@ class cache {
         }
       }
       r.f = std::make_shared<flight>();
+      r.f->leader = std::this_thread::get_id();
       at.s.inflight.emplace(k, r.f);
       r.s = &at.s;
       r.leader = true;
@@ -353,33 +357,45 @@ class cache {
     if (!o.leader) {
       notify(ev);
       if (o.hit) return std::move(*o.hit);
+      if (o.f->leader == std::this_thread::get_id()) {
+        detail::throw_error(
+            "hotpath::cache: get_or_load of a key from inside that key's own loader would wait "
+            "for itself");
+      }
       return o.f->wait();
     }
-    // Other callers may already wait for this caller's load, so a listener that throws (here,
-    // over an expired entry found on the way) cannot stop it: its exception waits until the
-    // load is done and stored.
+    // The load runs before the listener hears what this call removed on its way (an expired
+    // entry, perhaps of this very key): a listener may use the cache, even get_or_load this
+    // key, and would otherwise wait on a flight that only this thread can finish. Other
+    // callers already waiting are not held up by the listener either, nor stranded if it throws.
+    std::optional<V> v;
+    std::exception_ptr failed;
+    std::exception_ptr told;
+    if (o.hit) {
+      // An early refresh: if the loader throws (counted in load_failures) or its value cannot
+      // be stored, this caller gets the value it found. A listener that throws over what the
+      // refresh removed still reaches the caller.
+      try {
+        v.emplace(run_load(k, *o.s, *o.f, std::forward<F>(loader), &told));
+      } catch (...) {
+        v.emplace(std::move(*o.hit));
+      }
+    } else {
+      try {
+        v.emplace(run_load(k, *o.s, *o.f, std::forward<F>(loader)));
+      } catch (...) {
+        failed = std::current_exception();
+      }
+    }
     std::exception_ptr heard;
     try {
       notify(ev);
     } catch (...) {
       heard = std::current_exception();
     }
-    std::optional<V> v;
-    if (o.hit) {
-      // An early refresh: if the loader throws (counted in load_failures) or its value cannot
-      // be stored, this caller gets the value it found. A listener that throws over what the
-      // refresh removed still reaches the caller.
-      std::exception_ptr told;
-      try {
-        v.emplace(run_load(k, *o.s, *o.f, std::forward<F>(loader), &told));
-      } catch (...) {
-        v.emplace(std::move(*o.hit));
-      }
-      if (!heard) heard = told;
-    } else {
-      v.emplace(run_load(k, *o.s, *o.f, std::forward<F>(loader)));  // the loader's exception wins
-    }
+    if (failed) std::rethrow_exception(failed);  // the loader's exception wins
     if (heard) std::rethrow_exception(heard);
+    if (told) std::rethrow_exception(told);
     return std::move(*v);
   }
 
@@ -605,7 +621,8 @@ class cache {
     bool done = false;
     std::optional<V> value;
     std::exception_ptr error;
-    bool invalidated = false;  // guarded by the shard's lock
+    bool invalidated = false;  // guarded by the shard's lock; set when taken out of inflight
+    std::thread::id leader;    // the thread running the load
 
     // Releases the waiters once; later calls do nothing. A value that cannot be copied for
     // them (its copy threw) reaches them as that exception.
@@ -1219,10 +1236,10 @@ class cache {
   // exclusively. The shard's own batch is older, so it goes first.
   void absorb_reads(shard& s) noexcept {
     if constexpr (shared_reads) {
+      flush_reads(s);
       s.mu.for_each_payload([&](read_log& log) {
         report_plain(s, log.plain_hits, log.plain_misses);
         if (log.count == 0) return;
-        flush_reads(s);
         std::uint32_t n = log.count;
         log.count = 0;
         replay(s, log.nodes.data(), log.hashes.data(), n);
@@ -1428,7 +1445,7 @@ class cache {
     std::exception_ptr store_error;
     removals ev;
     try {
-      under_lock_told(k, ev, [&](locked_key& at) {
+      under_lock(k, ev, [&](locked_key& at) {
         drop_flight(at.s, k, f);
         if (!error && !f.invalidated) {
           try {
@@ -1442,16 +1459,21 @@ class cache {
       });
     } catch (...) {
       // The wheel's advance threw, or the lambda's lookup of the flight did (a key's
-      // operator==), so the flight may still be registered. The waiters are released first,
-      // and the flight is found by identity: comparing keys again could throw again.
+      // operator==), so the flight may still be registered. The waiters are released and the
+      // flight unregistered (by identity: comparing keys again could throw again) before the
+      // listener hears what the advance removed, since it may get_or_load this key.
+      std::exception_ptr failed = error ? error : std::current_exception();
       f.finish(v, error);
       {
         exclusive lock(*this, s);
         forget_flight(s, f);
       }
       count_load(took, error != nullptr);
-      if (error) std::rethrow_exception(error);
-      throw;
+      try {
+        notify(ev);
+      } catch (...) {
+      }
+      std::rethrow_exception(failed);
     }
     std::exception_ptr heard;
     try {
@@ -1473,10 +1495,15 @@ class cache {
     (failed ? load_failures_ : loads_).inc();
   }
 
+  // Unregisters f, unless a write or clear() has already (invalidated). By key, or by identity
+  // for a key not equal to itself (NaN), which the map cannot find.
   static void drop_flight(shard& s, const K& k, flight& f) {
+    if (f.invalidated) return;
     if (auto it = s.inflight.find(k); it != s.inflight.end() && it->second.get() == &f) {
       s.inflight.erase(it);
+      return;
     }
+    forget_flight(s, f);
   }
   // drop_flight without comparing keys, for when comparing them has just thrown.
   static void forget_flight(shard& s, const flight& f) {
