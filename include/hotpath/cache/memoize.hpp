@@ -7,18 +7,23 @@
 //
 // The callable must have one signature (not a generic lambda); its decayed argument types form
 // a std::tuple key, hashed element by element with std::hash. A string argument the function
-// only views (const char*, std::string_view) is kept as a std::string: the key owns its text,
-// so a reused buffer or a temporary string cannot change or free it. Keys must equal themselves
-// (a NaN argument is never found again, and each call stores it anew). The Policies are the cache's
-// (eviction, expiry, weigher of results, locking, clock). Concurrent calls with equal arguments
-// run the function once (single flight); an exception reaches every caller and is not cached.
-// Stampede guard: with an expiry policy, `refresh_ahead` re-runs the function for an entry
+// only views (a pointer to const characters of any character type, a basic_string_view) is kept
+// as a string: the key owns its text, so a reused buffer or a temporary string cannot change or
+// free it (a null pointer stays null). float and double arguments are keyed by their bits: -0.0
+// and 0.0 are different keys (1/x tells them apart), and a NaN argument is found again. Other
+// pointers and views are keyed by address, as the function receives them. The Policies are the
+// cache's (eviction, expiry, weigher of results, locking, clock). Concurrent calls with equal
+// arguments run the function once (single flight); an exception reaches every caller and is not
+// cached. Stampede guard: with an expiry policy, `refresh_ahead` re-runs the function for an entry
 // that is about to expire, once, while other callers keep getting the cached result, so a hot
 // key never misses at expiry.
 #pragma once
 
+#include <bit>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -47,23 +52,39 @@ struct tuple_hash {
   }
 };
 
-/// How an argument of decayed type T is kept in a memoize key (`type`), and handed back to the
-/// function from there (`pass`): as it is, except text the function only views, which the key
-/// copies.
+template <class C>
+inline constexpr bool is_character =
+    std::is_same_v<C, char> || std::is_same_v<C, wchar_t> || std::is_same_v<C, char8_t> ||
+    std::is_same_v<C, char16_t> || std::is_same_v<C, char32_t>;
+
+/// How an argument of decayed type T is kept in a memoize key (`type`, made by `keep`), and
+/// handed back to the function from there (`pass`): as it is, except text the function only
+/// views, which the key copies, and floating-point values, which it keeps as bits.
 template <class T>
 struct key_part {
   using type = T;
+  static T keep(T v) { return v; }
   static const T& pass(const T& v) noexcept { return v; }
 };
-template <>
-struct key_part<const char*> {
-  using type = std::string;
-  static const char* pass(const type& v) noexcept { return v.c_str(); }
+template <class C>
+  requires is_character<C>
+struct key_part<const C*> {
+  using type = std::optional<std::basic_string<C>>;
+  static type keep(const C* p) { return p == nullptr ? type() : type(std::in_place, p); }
+  static const C* pass(const type& v) noexcept { return v ? v->c_str() : nullptr; }
 };
 template <class C, class T>
 struct key_part<std::basic_string_view<C, T>> {
   using type = std::basic_string<C, T>;
+  static type keep(std::basic_string_view<C, T> v) { return type(v); }
   static std::basic_string_view<C, T> pass(const type& v) noexcept { return v; }
+};
+template <class T>
+  requires std::is_same_v<T, float> || std::is_same_v<T, double>
+struct key_part<T> {
+  using type = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  static type keep(T v) noexcept { return std::bit_cast<type>(v); }
+  static T pass(type v) noexcept { return std::bit_cast<T>(v); }
 };
 
 template <class F>
@@ -71,9 +92,20 @@ struct signature_of : signature_of<decltype(&F::operator())> {};
 template <class R, class... A>
 struct signature_of<R (*)(A...)> {
   using result = R;
-  static_assert((!std::is_same_v<std::decay_t<A>, char*> && ...),
+  template <class P>
+  static constexpr bool writable_text =
+      std::is_pointer_v<P> && !std::is_const_v<std::remove_pointer_t<P>> &&
+      is_character<std::remove_pointer_t<P>>;
+  static_assert((!writable_text<std::decay_t<A>> && ...),
                 "hotpath::memoize: the function may write through a char*; take const char*");
   using key = std::tuple<typename key_part<std::decay_t<A>>::type...>;
+  // The key of a call with `args`, each first converted to the parameter's type, as a direct
+  // call of the function would.
+  template <class... Args>
+  static key make_key(Args&&... args) {
+    static_assert(sizeof...(Args) == sizeof...(A), "hotpath::memoize: wrong number of arguments");
+    return key(key_part<std::decay_t<A>>::keep(std::forward<Args>(args))...);
+  }
   // Calls f with the key's elements, each as the function takes it.
   template <class Fn>
   static decltype(auto) call(Fn& f, const key& k) {
@@ -111,7 +143,7 @@ class memoized {
 
   template <class... A>
   result_type operator()(A&&... args) {
-    key_type key(std::forward<A>(args)...);
+    key_type key = detail::signature_of<F>::make_key(std::forward<A>(args)...);
     return cache_.get_or_load(
         key, [this](const key_type& k) { return detail::signature_of<F>::call(f_, k); });
   }
