@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "hotpath/cache/cache.hpp"
@@ -201,6 +202,69 @@ TEST(Expiry, ExpiredEntriesAreToldEvenWhenTheOperationThenThrows) {
   EXPECT_EQ(c.get({9}), 9);
   EXPECT_EQ(c.size(), 1u);
   EXPECT_EQ(c.stats().expirations, 4u);
+}
+
+// A hash that throws for one key once armed.
+struct hash_but_13 {
+  static inline bool armed = false;
+  std::size_t operator()(int k) const {
+    if (armed && k == 13) throw std::runtime_error("hash failed");
+    return std::hash<int>{}(k);
+  }
+};
+
+// Removals the cache starts on its own (the wheel's expiry of a bucket, an eviction) find an
+// entry by a scan of the table when the user's hash throws for it: they finish, and the
+// listener hears every one.
+TEST(Expiry, ExpiryAndEvictionFinishWhenTheHashThrows) {
+  hotpath::manual_clock clk;
+  std::vector<std::pair<int, removal_cause>> told;
+  hotpath::cache<int, int, hotpath::expiry::after_write, hotpath::manual_clock,
+                 hotpath::cache_hash<hash_but_13>, hotpath::eviction::lru>
+      c({.capacity = 3,
+         .shards = 1,
+         .ttl = 10s,
+         .on_removal = [&](const int& k, const int&,
+                           removal_cause why) { told.emplace_back(k, why); }},
+        clk);
+  c.put(1, 1);
+  c.put(13, 13);
+  clk.advance(10s);
+  hash_but_13::armed = true;
+  c.cleanup();
+  EXPECT_EQ(told, (std::vector<std::pair<int, removal_cause>>{{1, removal_cause::expired},
+                                                              {13, removal_cause::expired}}));
+  EXPECT_EQ(c.size(), 0u);
+  hash_but_13::armed = false;
+  c.put(13, 13);  // least recent: evicted by the fourth put
+  c.put(2, 2);
+  c.put(3, 3);
+  hash_but_13::armed = true;
+  c.put(4, 4);
+  hash_but_13::armed = false;
+  EXPECT_EQ(told.back(), (std::pair<int, removal_cause>{13, removal_cause::evicted}));
+  EXPECT_EQ(c.size(), 3u);
+  EXPECT_EQ(c.stats().expirations, 2u);
+  EXPECT_EQ(c.stats().evictions, 1u);
+}
+
+// A per_entry TTL function that returns NaN is an error, and nothing is stored.
+struct nan_ttl {
+  std::chrono::duration<double> operator()(const int&, const int& v) const {
+    return std::chrono::duration<double>(v < 0 ? std::nan("") : v);
+  }
+};
+
+TEST(Expiry, APerEntryNanTtlIsRejected) {
+  hotpath::manual_clock clk;
+  timed_cache<hotpath::expiry::per_entry<nan_ttl>> c({.capacity = 10}, clk);
+  c.put(1, 5);
+  EXPECT_THROW(c.put(2, -1), hotpath::error);
+  EXPECT_THROW(c.put(1, -1), hotpath::error);
+  EXPECT_FALSE(c.contains(2));
+  EXPECT_EQ(c.get(1), 5);
+  clk.advance(5s);
+  EXPECT_FALSE(c.contains(1));
 }
 
 // A key that is not equal to itself is found by its node, not by key, when it expires: the

@@ -999,7 +999,13 @@ class cache {
 
   std::chrono::nanoseconds ttl_for(const K& k, const V& v, std::chrono::nanoseconds ttl) const {
     if constexpr (is_per_entry) {
-      return saturating_ns(expiry_.ttl_of(k, v));
+      auto t = expiry_.ttl_of(k, v);
+      if constexpr (std::is_floating_point_v<typename decltype(t)::rep>) {
+        if (std::isnan(t.count())) {
+          detail::throw_error("hotpath::cache: the per_entry TTL function returned NaN");
+        }
+      }
+      return saturating_ns(t);
     } else {
       return ttl >= std::chrono::nanoseconds::zero() ? ttl : opts_.ttl;
     }
@@ -1357,10 +1363,26 @@ class cache {
     s.policy.evict(nv, limit, [&](std::uint32_t i) { remove(s, i, removal_cause::evicted, ev); });
   }
 
+  // Removes node i. Only the listener's copy of the entry can throw, and then nothing changed.
   void remove(shard& s, std::uint32_t i, removal_cause cause, removals& ev) {
     room_for(ev, 1);
-    s.table.erase(slot_ref{i});
+    auto at = position_of(s, i);
     forget(s, i, cause, ev);
+    s.table.erase(at);
+  }
+
+  // Node i's place in the table, found by its key's hash; if the user's hash throws (for a key
+  // it hashed before), by a scan of the table, so that a removal under way (an eviction, the
+  // wheel's expiry of a whole bucket) is never left half done.
+  typename table_type::iterator position_of(shard& s, std::uint32_t i) {
+    try {
+      return s.table.find(slot_ref{i});
+    } catch (...) {
+      for (auto it = s.table.begin(); it != s.table.end(); ++it) {
+        if (it->i == i) return it;
+      }
+      return s.table.end();  // unreachable: every live node is in the table
+    }
   }
 
   // Grows the listener's list before a removal starts, so that the push_back in forget() cannot
@@ -1381,17 +1403,22 @@ class cache {
     // By the node's index: a key not equal to itself (NaN) would not be found by key, and
     // erasing end() is undefined.
     for (std::uint32_t i : due)
-      found.push_back(s.table.find(slot_ref{i}));
+      found.push_back(position_of(s, i));
     for (std::size_t j = 0; j < due.size(); ++j) {
-      s.table.erase(found[j]);
       forget(s, due[j], removal_cause::expired, ev);
+      s.table.erase(found[j]);
     }
   }
 
-  // Everything of removing node i but its hash-table entry.
+  // Everything of removing node i but its hash-table entry. The listener's record comes first,
+  // moved if that cannot throw and copied otherwise: a copy that throws then changes nothing.
+  // (The caller made room in `ev`, so the push_back itself does not allocate.)
   void forget(shard& s, std::uint32_t i, removal_cause cause, removals& ev) {
     flush_reads(s);
     node& n = s.nodes[i];
+    if (opts_.on_removal) {
+      ev.push_back({std::move_if_noexcept(n.key()), std::move_if_noexcept(n.value()), cause});
+    }
     auto nv = view(s);
     std::uint64_t w = nv.weight(i);
     s.policy.on_remove(nv, i);
@@ -1404,7 +1431,6 @@ class cache {
     } else if (cause == removal_cause::expired) {
       s.expirations.add(1);
     }
-    if (opts_.on_removal) ev.push_back({std::move(n.key()), std::move(n.value()), cause});
     n.destroy();
     release(s, i);
   }
