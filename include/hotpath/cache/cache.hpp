@@ -961,9 +961,12 @@ class cache {
       if (++s.reads == read_batch) flush_reads(s);
     }
     if constexpr (expiry_type::on_access) {
+      // Room in the new bucket first: a hit that cannot file its timer changes nothing.
+      std::int64_t due = deadline(at.now, opts_.ttl);
+      std::uint16_t b = at.s.wheel.prepare(due, at.now);
       at.s.wheel.unschedule(v, i);
-      at.s.nodes[i].timer.at = deadline(at.now, opts_.ttl);
-      at.s.wheel.schedule(v, i, at.now);
+      at.s.nodes[i].timer.at = due;
+      at.s.wheel.schedule_at(v, i, b);
     }
   }
 
@@ -1082,9 +1085,14 @@ class cache {
     // The new deadline first: a per_entry TTL function that throws then changes nothing.
     // (With after_access, touch() sets it.)
     [[maybe_unused]] std::int64_t due = due_for(n.key(), v, at.now, ttl);
-    // Room first: push_back moves the old value out before it may fail to grow the list.
+    // Room first, in the timer's bucket (with after_access, touch() files it there again, and
+    // finds the room) and in the listener's list, so that nothing fails once the value changed.
+    [[maybe_unused]] std::uint16_t bucket = 0;
+    if constexpr (expiring) bucket = s.wheel.prepare(due, at.now);
     room_for(at.ev, 1);
-    if (opts_.on_removal) at.ev.push_back({n.key(), std::move(n.value()), removal_cause::replaced});
+    if (opts_.on_removal) {
+      at.ev.push_back({n.key(), std::move_if_noexcept(n.value()), removal_cause::replaced});
+    }
     n.value() = std::move(v);
     bool heavier = false;
     if constexpr (!unit_weight) {
@@ -1102,7 +1110,7 @@ class cache {
       auto nv = view(s);
       s.wheel.unschedule(nv, i);
       n.timer.at = due;
-      s.wheel.schedule(nv, i, at.now);
+      s.wheel.schedule_at(nv, i, bucket);
     }
     if (heavier) evict_to(s, s.capacity, at.ev);
   }
@@ -1114,8 +1122,11 @@ class cache {
       reject(s, std::move(k), std::move(v), w, ev);
       return false;
     }
-    // The deadline first: a per_entry TTL function that throws then changes nothing.
+    // The deadline and the room in its timer bucket first: a per_entry TTL function that throws,
+    // or a bucket that cannot grow, then changes nothing.
     [[maybe_unused]] std::int64_t due = due_for(k, v, now, ttl);
+    [[maybe_unused]] std::uint16_t bucket = 0;
+    if constexpr (expiring) bucket = s.wheel.prepare(due, now);
     // The nodes the eviction will read are fetched while the table insert runs. (Prefetching
     // more, the new key's sketch line, the free node or the lists' tails, measured no faster.)
     if constexpr (requires(nodes_view nv) { s.policy.prefetch_eviction(nv); }) {
@@ -1158,7 +1169,7 @@ class cache {
     s.live.add(1);
     if constexpr (expiring) {
       n.timer.at = due;
-      s.wheel.schedule(nv, i, now);
+      s.wheel.schedule_at(nv, i, bucket);
     }
     evict_to(s, s.capacity, ev);
     return true;

@@ -60,27 +60,31 @@ class timer_wheel {
   /// Throws std::bad_alloc, leaving the node off the wheel, when its bucket cannot grow.
   template <class Nodes>
   void schedule(Nodes& n, std::uint32_t i, std::int64_t now) {
-    std::int64_t at = n.timer(i).at;
-    int level = levels - 1;
-    std::int64_t tick = (now >> shift(level)) + per_level - 1;  // past the wheel: wait at the top
-    for (int l = 0; l < levels; ++l) {
-      std::int64_t t = at >> shift(l);
-      if (t - (now >> shift(l)) < per_level) {
-        level = l;
-        tick = t;
-        break;
-      }
-    }
-    // A tick the wheel has passed (a deadline already due, or `now` behind the wheel because
-    // the clock stepped back) goes in the level's next bucket to drain, not in one that comes
-    // round again only a whole rotation later (13 days at the top).
-    if (tick <= done_[level]) tick = done_[level] + 1;
-    auto b =
-        static_cast<std::uint16_t>(level * per_level + static_cast<int>(tick & (per_level - 1)));
+    std::uint16_t b = bucket_for(n.timer(i).at, now);
+    buckets_[b].push_back(i);
+    node_links& l = n.links(i);
+    l.timer_slot = static_cast<std::uint32_t>(buckets_[b].size() - 1);
+    l.timer_bucket = b;
+  }
+
+  /// The bucket for a node due at `at`, relative to `now`, with room made in it for one more
+  /// node, so that schedule_at() cannot fail: a caller takes this step before it changes
+  /// anything. Throws std::bad_alloc.
+  std::uint16_t prepare(std::int64_t at, std::int64_t now) {
+    std::uint16_t b = bucket_for(at, now);
+    std::vector<std::uint32_t>& bucket = buckets_[b];
+    if (bucket.size() == bucket.capacity()) bucket.reserve(bucket.empty() ? 4 : 2 * bucket.size());
+    return b;
+  }
+
+  /// Files node i (timer(i).at set, off the wheel) in bucket b from prepare(), with no other
+  /// node filed there since.
+  template <class Nodes>
+  void schedule_at(Nodes& n, std::uint32_t i, std::uint16_t b) noexcept {
     std::vector<std::uint32_t>& bucket = buckets_[b];
     node_links& l = n.links(i);
     l.timer_slot = static_cast<std::uint32_t>(bucket.size());
-    bucket.push_back(i);
+    bucket.push_back(i);  // within the capacity prepare() made
     l.timer_bucket = b;
   }
 
@@ -118,6 +122,24 @@ class timer_wheel {
 
  private:
   static constexpr int shift(int level) noexcept { return 20 + 6 * level; }
+
+  std::uint16_t bucket_for(std::int64_t at, std::int64_t now) const noexcept {
+    int level = levels - 1;
+    std::int64_t tick = (now >> shift(level)) + per_level - 1;  // past the wheel: wait at the top
+    for (int l = 0; l < levels; ++l) {
+      std::int64_t t = at >> shift(l);
+      if (t - (now >> shift(l)) < per_level) {
+        level = l;
+        tick = t;
+        break;
+      }
+    }
+    // A tick the wheel has passed (a deadline already due, or `now` behind the wheel because
+    // the clock stepped back) goes in the level's next bucket to drain, not in one that comes
+    // round again only a whole rotation later (13 days at the top).
+    if (tick <= done_[level]) tick = done_[level] + 1;
+    return static_cast<std::uint16_t>(level * per_level + static_cast<int>(tick & (per_level - 1)));
+  }
   // How far ahead of use a drained node is fetched.
   static constexpr std::size_t ahead = 8;
 
