@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "hotpath/core/clock.hpp"
@@ -115,6 +117,29 @@ TEST(Memoize, FloatingPointArgumentsAreKeyedByTheirBits) {
   EXPECT_EQ(half(-0.0f), -0.0f);
   EXPECT_TRUE(std::signbit(half(-0.0f)));
   EXPECT_EQ(half.results().size(), 2u);
+}
+
+// A function that takes its argument by rvalue reference gets a copy of the key's, and tuple
+// or pair arguments are hashed element by element.
+TEST(Memoize, RvalueReferenceAndTupleArgumentsWork) {
+  int calls = 0;
+  auto consume = hotpath::memoize([&](std::string&& s) {
+    ++calls;
+    std::string mine = std::move(s);
+    return mine.size();
+  });
+  EXPECT_EQ(consume(std::string("abc")), 3u);
+  EXPECT_EQ(consume(std::string("abc")), 3u);  // the key was not consumed
+  EXPECT_EQ(calls, 1);
+
+  auto sum = hotpath::memoize([](const std::pair<int, int>& p, std::tuple<int, std::string> t) {
+    return p.first + p.second + std::get<0>(t) + static_cast<int>(std::get<1>(t).size());
+  });
+  EXPECT_EQ(sum(std::pair{1, 2}, std::tuple{3, std::string("xy")}), 8);
+  EXPECT_EQ(sum(std::pair{1, 2}, std::tuple{3, std::string("xy")}), 8);
+  EXPECT_EQ(sum(std::pair{2, 1}, std::tuple{3, std::string("xy")}), 8);
+  EXPECT_EQ(sum.results().stats().hits, 1u);
+  EXPECT_EQ(sum.results().size(), 2u);
 }
 
 int triple(int x) {

@@ -11,12 +11,14 @@
 // as a string: the key owns its text, so a reused buffer or a temporary string cannot change or
 // free it (a null pointer stays null). float and double arguments are keyed by their bits: -0.0
 // and 0.0 are different keys (1/x tells them apart), and a NaN argument is found again. Other
-// pointers and views are keyed by address, as the function receives them. The Policies are the
-// cache's (eviction, expiry, weigher of results, locking, clock). Concurrent calls with equal
-// arguments run the function once (single flight); an exception reaches every caller and is not
-// cached. Stampede guard: with an expiry policy, `refresh_ahead` re-runs the function for an entry
-// that is about to expire, once, while other callers keep getting the cached result, so a hot
-// key never misses at expiry.
+// pointers and views are keyed by address, as the function receives them. Tuple and pair
+// arguments are hashed element by element; a parameter taken by rvalue reference gets a copy of
+// the key's argument, and one taken by non-const lvalue reference is a compile error (the
+// function could change what the key holds). The Policies are the cache's (eviction, expiry,
+// weigher of results, locking, clock). Concurrent calls with equal arguments run the function once
+// (single flight); an exception reaches every caller and is not cached. Stampede guard: with an
+// expiry policy, `refresh_ahead` re-runs the function for an entry that is about to expire, once,
+// while other callers keep getting the cached result, so a hot key never misses at expiry.
 #pragma once
 
 #include <bit>
@@ -36,19 +38,33 @@
 namespace hotpath::inline HOTPATH_ABI {
 namespace detail {
 
-/// Hashes a std::tuple by combining std::hash of each element.
+template <class T>
+struct is_tuple_like : std::false_type {};
+template <class... Ts>
+struct is_tuple_like<std::tuple<Ts...>> : std::true_type {};
+template <class A, class B>
+struct is_tuple_like<std::pair<A, B>> : std::true_type {};
+
+/// Hashes a std::tuple (or pair) by combining the hash of each element: std::hash, or this
+/// hash again for an element that is itself a tuple or a pair (std::hash has none for them).
 struct tuple_hash {
-  template <class... Ts>
-  std::size_t operator()(const std::tuple<Ts...>& t) const {
+  template <class T>
+  std::size_t operator()(const T& t) const {
+    static_assert(is_tuple_like<T>::value);
     std::size_t h = 0x9e3779b97f4a7c15ull;
-    std::apply(
-        [&h](const auto&... e) {
-          ((h = static_cast<std::size_t>(
-                mix64(h ^ std::hash<std::remove_cvref_t<decltype(e)>>{}(e)))),
-           ...);
-        },
-        t);
+    std::apply([&h](const auto&... e) { ((h = static_cast<std::size_t>(mix64(h ^ of(e)))), ...); },
+               t);
     return h;
+  }
+
+ private:
+  template <class E>
+  static std::size_t of(const E& e) {
+    if constexpr (is_tuple_like<E>::value) {
+      return tuple_hash{}(e);
+    } else {
+      return std::hash<E>{}(e);
+    }
   }
 };
 
@@ -98,6 +114,9 @@ struct signature_of<R (*)(A...)> {
       is_character<std::remove_pointer_t<P>>;
   static_assert((!writable_text<std::decay_t<A>> && ...),
                 "hotpath::memoize: the function may write through a char*; take const char*");
+  static_assert((!(std::is_lvalue_reference_v<A> &&
+                   !std::is_const_v<std::remove_reference_t<A>>)&&...),
+                "hotpath::memoize: the function takes a non-const reference, which it may modify");
   using key = std::tuple<typename key_part<std::decay_t<A>>::type...>;
   // The key of a call with `args`, each first converted to the parameter's type, as a direct
   // call of the function would.
@@ -106,11 +125,21 @@ struct signature_of<R (*)(A...)> {
     static_assert(sizeof...(Args) == sizeof...(A), "hotpath::memoize: wrong number of arguments");
     return key(key_part<std::decay_t<A>>::keep(std::forward<Args>(args))...);
   }
+  // An argument as parameter type P takes it: a parameter taken by rvalue reference gets a copy
+  // of the key's element, which it may consume.
+  template <class P, class X>
+  static decltype(auto) as_param(X&& x) {
+    if constexpr (std::is_rvalue_reference_v<P>) {
+      return std::decay_t<P>(std::forward<X>(x));
+    } else {
+      return std::forward<X>(x);
+    }
+  }
   // Calls f with the key's elements, each as the function takes it.
   template <class Fn>
   static decltype(auto) call(Fn& f, const key& k) {
     return [&]<std::size_t... I>(std::index_sequence<I...>)->decltype(auto) {
-      return f(key_part<std::decay_t<A>>::pass(std::get<I>(k))...);
+      return f(as_param<A>(key_part<std::decay_t<A>>::pass(std::get<I>(k)))...);
     }
     (std::index_sequence_for<A...>{});
   }
