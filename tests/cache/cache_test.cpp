@@ -530,15 +530,14 @@ TEST(Cache, ALoadWhoseKeyComparisonThrowsStillReleasesItsFlight) {
   EXPECT_EQ(c.stats().loads, 2u);
 }
 
-// A value whose copy throws once `copies_left` copies have been made (-1: never); its move
-// may throw too, so the cache copies it where a throw must change nothing.
+// A value whose copy throws while its v is the poisoned one; its move may throw too, so the
+// cache copies it where a throw must change nothing.
 struct fragile {
-  static inline int copies_left = -1;
+  static inline int poison = 0;
   int v = 0;
   explicit fragile(int x) : v(x) {}
   fragile(const fragile& o) : v(o.v) {
-    if (copies_left == 0) throw std::runtime_error("copy failed");
-    if (copies_left > 0) --copies_left;
+    if (v == poison) throw std::runtime_error("copy failed");
   }
   fragile(fragile&& o) noexcept(false) : v(o.v) {}
   fragile& operator=(const fragile&) = default;
@@ -547,26 +546,62 @@ struct fragile {
 
 // A removal whose listener record cannot be copied changes nothing, and clear() (like cleanup()
 // and shrink_to()), which gathers removals over every shard, still tells the listener what it
-// removed before the throw.
-TEST(Cache, ClearThatThrowsPartwayStillTellsWhatItRemoved) {
-  std::vector<int> told;
-  hotpath::cache<int, fragile, hotpath::eviction::lru> c(
-      {.capacity = 10, .shards = 1, .on_removal = [&](const int& k, const fragile&, removal_cause) {
+// removed before the throw. With a key whose move cannot throw the key is copied too: moved
+// out first, it would be gone from an entry left in place.
+template <class Key>
+void clear_that_throws_partway(Key one, Key two) {
+  std::vector<Key> told;
+  hotpath::cache<Key, fragile, hotpath::eviction::lru> c(
+      {.capacity = 10, .shards = 1, .on_removal = [&](const Key& k, const fragile&, removal_cause) {
          told.push_back(k);
        }});
-  c.put(1, fragile(1));  // node 0: cleared first
-  c.put(2, fragile(2));
-  fragile::copies_left = 1;
+  c.put(one, fragile(1));  // node 0: cleared first
+  c.put(two, fragile(2));
+  fragile::poison = 2;
   EXPECT_THROW(c.clear(), std::runtime_error);
-  fragile::copies_left = -1;
-  EXPECT_EQ(told, std::vector<int>{1});
-  EXPECT_FALSE(c.contains(1));
-  ASSERT_TRUE(c.contains(2));  // untouched: still in the table, the policy and the counts
-  EXPECT_EQ(c.get(2)->v, 2);
+  fragile::poison = 0;
+  EXPECT_EQ(told, std::vector<Key>{one});
+  EXPECT_FALSE(c.contains(one));
+  ASSERT_TRUE(c.contains(two));  // untouched: still in the table, the policy and the counts
+  EXPECT_EQ(c.get(two)->v, 2);
   EXPECT_EQ(c.size(), 1u);
   c.clear();
-  EXPECT_EQ(told, (std::vector<int>{1, 2}));
+  EXPECT_EQ(told, (std::vector<Key>{one, two}));
   EXPECT_EQ(c.size(), 0u);
+}
+
+TEST(Cache, ClearThatThrowsPartwayStillTellsWhatItRemoved) {
+  clear_that_throws_partway<int>(1, 2);
+  clear_that_throws_partway<std::string>("one", "two");
+}
+
+// A refresh whose store step fails in the cache itself (here the wheel expiring another entry,
+// whose listener record cannot be copied) reports that failure, as a get would, rather than
+// quietly returning the value it found.
+TEST(Cache, ARefreshReportsTheCachesOwnFailure) {
+  using namespace std::chrono_literals;
+  hotpath::manual_clock clk;
+  hotpath::cache<int, fragile, hotpath::expiry::after_write, hotpath::manual_clock> c(
+      {.capacity = 10,
+       .shards = 1,
+       .ttl = 10s,
+       .refresh_ahead = 2s,
+       .on_removal = [](const int&, const fragile&, removal_cause) {}},
+      clk);
+  c.put(2, fragile(2));  // expires at 10 s
+  clk.advance(1s);
+  EXPECT_EQ(c.get_or_load(1, [] { return fragile(1); }).v, 1);  // expires at 11 s
+  clk.advance(8500ms);                                          // 1 is due for a refresh
+  fragile::poison = 2;
+  EXPECT_THROW(c.get_or_load(1,
+                             [&] {
+                               clk.advance(1s);  // 2 expires while the load runs
+                               return fragile(3);
+                             }),
+               std::runtime_error);
+  fragile::poison = 0;
+  EXPECT_FALSE(c.get(2).has_value());  // expired, reclaimed now
+  EXPECT_EQ(c.get(1)->v, 1);           // the refresh was not stored
 }
 
 // A listener that throws over an expired entry found by get_or_load cannot strand the load that

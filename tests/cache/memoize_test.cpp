@@ -142,6 +142,32 @@ TEST(Memoize, RvalueReferenceAndTupleArgumentsWork) {
   EXPECT_EQ(sum.results().size(), 2u);
 }
 
+// Tuple and pair elements are kept as plain arguments are (views copied, doubles as bits); a
+// result that refers to an argument is copied while the argument lives; key_of() is the key
+// results() holds.
+TEST(Memoize, TupleElementsAreKeptLikeArgumentsAndKeyOfFindsAResult) {
+  int calls = 0;
+  auto f = hotpath::memoize([&](std::pair<std::string_view, double> p) {
+    ++calls;
+    return std::string(p.first) + (std::signbit(p.second) ? "-" : "+");
+  });
+  std::string text = "ab";
+  EXPECT_EQ(f(std::pair<std::string_view, double>(text, 0.0)), "ab+");
+  text = "cd";  // the view's buffer changes: a new key
+  EXPECT_EQ(f(std::pair<std::string_view, double>(text, 0.0)), "cd+");
+  EXPECT_EQ(f(std::pair<std::string_view, double>("ab", -0.0)), "ab-");
+  EXPECT_EQ(f(std::pair<std::string_view, double>("ab", 0.0)), "ab+");
+  EXPECT_EQ(calls, 3);
+
+  auto larger = hotpath::memoize(
+      +[](const double& a, const double& b) -> const double& { return a < b ? b : a; });
+  EXPECT_EQ(larger(1.5, 2.5), 2.5);
+  EXPECT_EQ(larger(1.5, 2.5), 2.5);
+  EXPECT_TRUE(larger.results().contains(larger.key_of(1.5, 2.5)));
+  EXPECT_TRUE(larger.results().erase(larger.key_of(1.5, 2.5)));
+  EXPECT_EQ(larger.results().size(), 0u);
+}
+
 int triple(int x) {
   return 3 * x;
 }

@@ -942,6 +942,14 @@ class cache {
   void touch(locked_key& at, std::uint32_t i) {
     shard& s = at.s;
     auto v = view(at.s);
+    // With after_access, room in the timer's new bucket first: a hit that cannot file its timer
+    // changes nothing.
+    [[maybe_unused]] std::int64_t due = 0;
+    [[maybe_unused]] std::uint16_t bucket = 0;
+    if constexpr (expiry_type::on_access) {
+      due = deadline(at.now, opts_.ttl);
+      bucket = s.wheel.prepare(due, at.now);
+    }
     std::uint32_t logged = i;
     if constexpr (requires { s.policy.hit_in_place(v, i); }) {
       switch (s.policy.hit_in_place(v, i)) {
@@ -961,12 +969,9 @@ class cache {
       if (++s.reads == read_batch) flush_reads(s);
     }
     if constexpr (expiry_type::on_access) {
-      // Room in the new bucket first: a hit that cannot file its timer changes nothing.
-      std::int64_t due = deadline(at.now, opts_.ttl);
-      std::uint16_t b = at.s.wheel.prepare(due, at.now);
-      at.s.wheel.unschedule(v, i);
-      at.s.nodes[i].timer.at = due;
-      at.s.wheel.schedule_at(v, i, b);
+      s.wheel.unschedule(v, i);
+      s.nodes[i].timer.at = due;
+      s.wheel.schedule_at(v, i, bucket);
     }
   }
 
@@ -1387,13 +1392,13 @@ class cache {
   // wheel's expiry of a whole bucket) is never left half done.
   typename table_type::iterator position_of(shard& s, std::uint32_t i) {
     try {
-      return s.table.find(slot_ref{i});
+      if (auto it = s.table.find(slot_ref{i}); it != s.table.end()) return it;
     } catch (...) {
-      for (auto it = s.table.begin(); it != s.table.end(); ++it) {
-        if (it->i == i) return it;
-      }
-      return s.table.end();  // unreachable: every live node is in the table
     }
+    for (auto it = s.table.begin(); it != s.table.end(); ++it) {
+      if (it->i == i) return it;
+    }
+    std::terminate();  // every live node is in the table: erasing end() would corrupt it
   }
 
   // Grows the listener's list before a removal starts, so that the push_back in forget() cannot
@@ -1422,13 +1427,20 @@ class cache {
   }
 
   // Everything of removing node i but its hash-table entry. The listener's record comes first,
-  // moved if that cannot throw and copied otherwise: a copy that throws then changes nothing.
+  // moved if neither key nor value can throw in a move, copied otherwise: a copy that throws
+  // then changes nothing (a key moved out before the value's copy threw would leave a live
+  // entry with an emptied key).
   // (The caller made room in `ev`, so the push_back itself does not allocate.)
   void forget(shard& s, std::uint32_t i, removal_cause cause, removals& ev) {
     flush_reads(s);
     node& n = s.nodes[i];
     if (opts_.on_removal) {
-      ev.push_back({std::move_if_noexcept(n.key()), std::move_if_noexcept(n.value()), cause});
+      if constexpr (std::is_nothrow_move_constructible_v<K> &&
+                    std::is_nothrow_move_constructible_v<V>) {
+        ev.push_back({std::move(n.key()), std::move(n.value()), cause});
+      } else {
+        ev.push_back({n.key(), n.value(), cause});  // a throw leaves the node whole
+      }
     }
     auto nv = view(s);
     std::uint64_t w = nv.weight(i);
@@ -1460,7 +1472,8 @@ class cache {
   // The waiters are released and the flight unregistered on every way out: if storing the
   // value throws (a copy, a TTL function), the waiters still get the loaded value and this
   // caller gets the exception, after the listener has heard what was removed.
-  // A listener's exception goes to *listener_error if given, and is thrown otherwise.
+  // A listener's exception (or the cache's own failure while storing: the wheel's advance, a key
+  // comparison) goes to *listener_error if given, and is thrown otherwise.
   template <class F>
   V run_load(const K& k, shard& s, flight& f, F&& loader,
              std::exception_ptr* listener_error = nullptr) {
@@ -1499,18 +1512,21 @@ class cache {
       // operator==), so the flight may still be registered. The waiters are released and the
       // flight unregistered (by identity: comparing keys again could throw again) before the
       // listener hears what the advance removed, since it may get_or_load this key.
-      std::exception_ptr failed = error ? error : std::current_exception();
+      // The cache's own failure reaches the caller even from a refresh (via listener_error),
+      // as it would from a get; the loader's, if it failed too, is what this call throws.
+      std::exception_ptr own = std::current_exception();
       f.finish(v, error);
       {
         exclusive lock(*this, s);
         forget_flight(s, f);
       }
-      count_load(took, error != nullptr);
       try {
         notify(ev);
       } catch (...) {
       }
-      std::rethrow_exception(failed);
+      if (listener_error != nullptr) *listener_error = own;
+      count_load(took, error != nullptr);
+      std::rethrow_exception(error ? error : own);
     }
     std::exception_ptr heard;
     try {

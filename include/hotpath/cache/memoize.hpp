@@ -11,8 +11,9 @@
 // as a string: the key owns its text, so a reused buffer or a temporary string cannot change or
 // free it (a null pointer stays null). float and double arguments are keyed by their bits: -0.0
 // and 0.0 are different keys (1/x tells them apart), and a NaN argument is found again. Other
-// pointers and views are keyed by address, as the function receives them. Tuple and pair
-// arguments are hashed element by element; a parameter taken by rvalue reference gets a copy of
+// pointers and views are keyed by address, as the function receives them, and long double by
+// value. Tuple and pair arguments are kept element by element the same way; results().erase()
+// and the like take key_of(args...). A parameter taken by rvalue reference gets a copy of
 // the key's argument, and one taken by non-const lvalue reference is a compile error (the
 // function could change what the key holds). The Policies are the cache's (eviction, expiry,
 // weigher of results, locking, clock). Concurrent calls with equal arguments run the function once
@@ -102,6 +103,28 @@ struct key_part<T> {
   static type keep(T v) noexcept { return std::bit_cast<type>(v); }
   static T pass(type v) noexcept { return std::bit_cast<T>(v); }
 };
+// Tuples and pairs: each element kept as it would be on its own.
+template <class... Ts>
+struct key_part<std::tuple<Ts...>> {
+  using type = std::tuple<typename key_part<Ts>::type...>;
+  static type keep(const std::tuple<Ts...>& t) {
+    return std::apply([](const Ts&... e) { return type(key_part<Ts>::keep(e)...); }, t);
+  }
+  static std::tuple<Ts...> pass(const type& k) {
+    return std::apply([](const auto&... e) { return std::tuple<Ts...>(key_part<Ts>::pass(e)...); },
+                      k);
+  }
+};
+template <class A, class B>
+struct key_part<std::pair<A, B>> {
+  using type = std::pair<typename key_part<A>::type, typename key_part<B>::type>;
+  static type keep(const std::pair<A, B>& p) {
+    return type(key_part<A>::keep(p.first), key_part<B>::keep(p.second));
+  }
+  static std::pair<A, B> pass(const type& k) {
+    return std::pair<A, B>(key_part<A>::pass(k.first), key_part<B>::pass(k.second));
+  }
+};
 
 template <class F>
 struct signature_of : signature_of<decltype(&F::operator())> {};
@@ -113,7 +136,8 @@ struct signature_of<R (*)(A...)> {
       std::is_pointer_v<P> && !std::is_const_v<std::remove_pointer_t<P>> &&
       is_character<std::remove_pointer_t<P>>;
   static_assert((!writable_text<std::decay_t<A>> && ...),
-                "hotpath::memoize: the function may write through a char*; take const char*");
+                "hotpath::memoize: the function may write through a pointer to characters; take "
+                "a pointer to const characters");
   static_assert((!(std::is_lvalue_reference_v<A> &&
                    !std::is_const_v<std::remove_reference_t<A>>)&&...),
                 "hotpath::memoize: the function takes a non-const reference, which it may modify");
@@ -135,10 +159,12 @@ struct signature_of<R (*)(A...)> {
       return std::forward<X>(x);
     }
   }
-  // Calls f with the key's elements, each as the function takes it.
+  // Calls f with the key's elements, each as the function takes it, and returns its result by
+  // value: a result that refers to an argument (one made for the call, from a key's bits) is
+  // copied before that argument is gone.
   template <class Fn>
-  static decltype(auto) call(Fn& f, const key& k) {
-    return [&]<std::size_t... I>(std::index_sequence<I...>)->decltype(auto) {
+  static std::decay_t<R> call(Fn& f, const key& k) {
+    return [&]<std::size_t... I>(std::index_sequence<I...>)->std::decay_t<R> {
       return f(as_param<A>(key_part<std::decay_t<A>>::pass(std::get<I>(k)))...);
     }
     (std::index_sequence_for<A...>{});
@@ -170,9 +196,17 @@ class memoized {
   memoized(F f, typename cache_type::options opts, typename cache_type::clock_type clock = {})
       : f_(std::move(f)), cache_(std::move(opts), std::move(clock)) {}
 
+  /// The key the results() cache holds for a call with `args`: the arguments as the function
+  /// takes them, text owned, floating-point values as their bits. Use it for results().erase(),
+  /// contains() and the like; a key built by hand may convert differently.
+  template <class... A>
+  static key_type key_of(A&&... args) {
+    return detail::signature_of<F>::make_key(std::forward<A>(args)...);
+  }
+
   template <class... A>
   result_type operator()(A&&... args) {
-    key_type key = detail::signature_of<F>::make_key(std::forward<A>(args)...);
+    key_type key = key_of(std::forward<A>(args)...);
     return cache_.get_or_load(
         key, [this](const key_type& k) { return detail::signature_of<F>::call(f_, k); });
   }
