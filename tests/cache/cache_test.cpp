@@ -604,6 +604,37 @@ TEST(Cache, ARefreshReportsTheCachesOwnFailure) {
   EXPECT_EQ(c.get(1)->v, 1);           // the refresh was not stored
 }
 
+// A clock whose now() throws once armed.
+struct flaky_clock {
+  using rep = std::int64_t;
+  using period = std::nano;
+  using duration = std::chrono::nanoseconds;
+  using time_point = std::chrono::time_point<flaky_clock, duration>;
+  static inline bool armed = false;
+  time_point now() const {
+    if (armed) throw std::runtime_error("clock failed");
+    return time_point(duration(0));
+  }
+};
+
+// A load whose clock fails to time it still finishes its flight and stores its value (its time
+// is recorded as 0).
+TEST(Cache, ALoadWhoseClockThrowsStillFinishes) {
+  hotpath::cache<int, int, flaky_clock> c({.capacity = 10});
+  EXPECT_EQ(c.get_or_load(1,
+                          [] {
+                            flaky_clock::armed = true;
+                            return 5;
+                          }),
+            5);
+  flaky_clock::armed = false;
+  auto again = within_a_minute([&] { return c.get_or_load(1, [] { return 6; }); });
+  ASSERT_TRUE(again.has_value()) << "the flight was left unfinished";
+  EXPECT_EQ(*again, 5);
+  EXPECT_EQ(c.stats().loads, 1u);
+  EXPECT_EQ(c.stats().load_ns.count(), 1u);
+}
+
 // A listener that throws over an expired entry found by get_or_load cannot strand the load that
 // caller leads: the load runs and is stored, the caller then gets the listener's exception, and
 // the next caller finds the value instead of waiting forever on a load nobody runs.

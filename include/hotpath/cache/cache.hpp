@@ -1477,7 +1477,17 @@ class cache {
   template <class F>
   V run_load(const K& k, shard& s, flight& f, F&& loader,
              std::exception_ptr* listener_error = nullptr) {
-    auto start = clock_.now();
+    // A clock whose now() throws must not keep the flight from finishing: the load's time is
+    // then recorded as 0.
+    using time_point = typename clock_type::time_point;
+    auto read_clock = [this]() noexcept -> std::optional<time_point> {
+      try {
+        return clock_.now();
+      } catch (...) {
+        return std::nullopt;
+      }
+    };
+    std::optional<time_point> start = read_clock();
     std::optional<V> v;
     std::exception_ptr error;
     try {
@@ -1491,7 +1501,9 @@ class cache {
     }
     // Recorded once the waiters are released: a metric's first page in this thread may fail
     // to allocate. A clock that stepped back (system_clock) records 0, not a negative time.
-    auto took = std::max(clock_.now() - start, decltype(clock_.now() - start)::zero());
+    using span = decltype(*start - *start);
+    std::optional<time_point> end = read_clock();
+    span took = start && end ? std::max(*end - *start, span::zero()) : span::zero();
     std::exception_ptr store_error;
     removals ev;
     try {
