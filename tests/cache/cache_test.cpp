@@ -530,14 +530,17 @@ TEST(Cache, ALoadWhoseKeyComparisonThrowsStillReleasesItsFlight) {
   EXPECT_EQ(c.stats().loads, 2u);
 }
 
-// A value whose copy throws while its v is the poisoned one; its move may throw too, so the
-// cache copies it where a throw must change nothing.
+// A value whose copy throws while its v is the poisoned one, after `spare` such copies have
+// succeeded; its move may throw too, so the cache copies it where a throw must change nothing.
 struct fragile {
   static inline int poison = 0;
+  static inline int spare = 0;
   int v = 0;
   explicit fragile(int x) : v(x) {}
   fragile(const fragile& o) : v(o.v) {
-    if (v == poison) throw std::runtime_error("copy failed");
+    if (v != poison) return;
+    if (spare == 0) throw std::runtime_error("copy failed");
+    --spare;
   }
   fragile(fragile&& o) noexcept(false) : v(o.v) {}
   fragile& operator=(const fragile&) = default;
@@ -602,6 +605,15 @@ TEST(Cache, ARefreshReportsTheCachesOwnFailure) {
   fragile::poison = 0;
   EXPECT_FALSE(c.get(2).has_value());  // expired, reclaimed now
   EXPECT_EQ(c.get(1)->v, 1);           // the refresh was not stored
+  // Storing fails too: the hit's copy of the current value succeeds, the listener's record of
+  // it (as the refresh replaces it) cannot be made.
+  auto loads = c.stats().loads;
+  fragile::poison = 1;
+  fragile::spare = 1;
+  EXPECT_THROW(c.get_or_load(1, [] { return fragile(4); }), std::runtime_error);
+  fragile::poison = 0;
+  EXPECT_EQ(c.stats().loads, loads + 1);  // the loader ran and succeeded: storing failed
+  EXPECT_EQ(c.get(1)->v, 1);
 }
 
 // A clock whose now() throws once armed.

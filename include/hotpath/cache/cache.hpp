@@ -372,9 +372,9 @@ class cache {
     std::exception_ptr failed;
     std::exception_ptr told;
     if (o.hit) {
-      // An early refresh: if the loader throws (counted in load_failures) or its value cannot
-      // be stored, this caller gets the value it found. A listener that throws over what the
-      // refresh removed still reaches the caller.
+      // An early refresh: if the loader throws (counted in load_failures), this caller gets the
+      // value it found. Any other failure (storing the value, the cache's own, a listener's)
+      // reaches the caller, as it would from a write.
       try {
         v.emplace(run_load(k, *o.s, *o.f, std::forward<F>(loader), &told));
       } catch (...) {
@@ -1472,11 +1472,12 @@ class cache {
   // The waiters are released and the flight unregistered on every way out: if storing the
   // value throws (a copy, a TTL function), the waiters still get the loaded value and this
   // caller gets the exception, after the listener has heard what was removed.
-  // A listener's exception (or the cache's own failure while storing: the wheel's advance, a key
-  // comparison) goes to *listener_error if given, and is thrown otherwise.
+  // With still_thrown given (a refresh, which swallows the exception run_load throws), every
+  // failure but the loader's goes there too, so that the refresh can rethrow it: storing the
+  // value, the cache's own (the wheel's advance, a key comparison), a listener's.
   template <class F>
   V run_load(const K& k, shard& s, flight& f, F&& loader,
-             std::exception_ptr* listener_error = nullptr) {
+             std::exception_ptr* still_thrown = nullptr) {
     // A clock whose now() throws must not keep the flight from finishing: the load's time is
     // then recorded as 0.
     using time_point = typename clock_type::time_point;
@@ -1524,7 +1525,7 @@ class cache {
       // operator==), so the flight may still be registered. The waiters are released and the
       // flight unregistered (by identity: comparing keys again could throw again) before the
       // listener hears what the advance removed, since it may get_or_load this key.
-      // The cache's own failure reaches the caller even from a refresh (via listener_error),
+      // The cache's own failure reaches the caller even from a refresh (via still_thrown),
       // as it would from a get; the loader's, if it failed too, is what this call throws.
       std::exception_ptr own = std::current_exception();
       f.finish(v, error);
@@ -1536,7 +1537,7 @@ class cache {
         notify(ev);
       } catch (...) {
       }
-      if (listener_error != nullptr) *listener_error = own;
+      if (still_thrown != nullptr) *still_thrown = own;
       count_load(took, error != nullptr);
       std::rethrow_exception(error ? error : own);
     }
@@ -1546,18 +1547,22 @@ class cache {
     } catch (...) {
       heard = std::current_exception();
     }
-    if (listener_error != nullptr) *listener_error = heard;
+    if (still_thrown != nullptr) *still_thrown = store_error ? store_error : heard;
     count_load(took, error != nullptr);
     if (error) std::rethrow_exception(error);
     if (store_error) std::rethrow_exception(store_error);
-    if (heard && listener_error == nullptr) std::rethrow_exception(heard);
+    if (heard && still_thrown == nullptr) std::rethrow_exception(heard);
     return std::move(*v);
   }
 
   template <class Duration>
-  void count_load(Duration took, bool failed) {
-    load_ns_.record(took);
-    (failed ? load_failures_ : loads_).inc();
+  void count_load(Duration took, bool failed) noexcept {
+    // A thread's first metric page may fail to allocate; the load's own outcome matters more.
+    try {
+      load_ns_.record(took);
+      (failed ? load_failures_ : loads_).inc();
+    } catch (...) {
+    }
   }
 
   // Unregisters f, unless a write or clear() has already (invalidated). By key, or by identity

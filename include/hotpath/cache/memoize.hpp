@@ -15,7 +15,9 @@
 // value. Tuple and pair arguments are kept element by element the same way; results().erase()
 // and the like take key_of(args...). A parameter taken by rvalue reference gets a copy of
 // the key's argument, and one taken by non-const lvalue reference is a compile error (the
-// function could change what the key holds). The Policies are the cache's (eviction, expiry,
+// function could change what the key holds). A function whose result refers into its
+// arguments (a view, a pointer) must not be memoized: the cached result would outlive them. The
+// Policies are the cache's (eviction, expiry,
 // weigher of results, locking, clock). Concurrent calls with equal arguments run the function once
 // (single flight); an exception reaches every caller and is not cached. Stampede guard: with an
 // expiry policy, `refresh_ahead` re-runs the function for an entry that is about to expire, once,
@@ -103,26 +105,40 @@ struct key_part<T> {
   static type keep(T v) noexcept { return std::bit_cast<type>(v); }
   static T pass(type v) noexcept { return std::bit_cast<T>(v); }
 };
-// Tuples and pairs: each element kept as it would be on its own.
+// Tuples and pairs: each element kept as it would be on its own (by value, decayed: a
+// reference element would leave the key referring to the caller's object).
 template <class... Ts>
 struct key_part<std::tuple<Ts...>> {
-  using type = std::tuple<typename key_part<Ts>::type...>;
+  static_assert((!(std::is_lvalue_reference_v<Ts> &&
+                   !std::is_const_v<std::remove_reference_t<Ts>>)&&...),
+                "hotpath::memoize: a tuple argument holds a non-const reference, which the "
+                "function may modify");
+  using type = std::tuple<typename key_part<std::decay_t<Ts>>::type...>;
   static type keep(const std::tuple<Ts...>& t) {
-    return std::apply([](const Ts&... e) { return type(key_part<Ts>::keep(e)...); }, t);
+    return std::apply([](const auto&... e) { return type(key_part<std::decay_t<Ts>>::keep(e)...); },
+                      t);
   }
   static std::tuple<Ts...> pass(const type& k) {
-    return std::apply([](const auto&... e) { return std::tuple<Ts...>(key_part<Ts>::pass(e)...); },
-                      k);
+    return std::apply(
+        [](const auto&... e) { return std::tuple<Ts...>(key_part<std::decay_t<Ts>>::pass(e)...); },
+        k);
   }
 };
 template <class A, class B>
 struct key_part<std::pair<A, B>> {
-  using type = std::pair<typename key_part<A>::type, typename key_part<B>::type>;
+  static_assert(!(std::is_lvalue_reference_v<A> && !std::is_const_v<std::remove_reference_t<A>>)&&!(
+                    std::is_lvalue_reference_v<B> && !std::is_const_v<std::remove_reference_t<B>>),
+                "hotpath::memoize: a pair argument holds a non-const reference, which the function "
+                "may modify");
+  using type =
+      std::pair<typename key_part<std::decay_t<A>>::type, typename key_part<std::decay_t<B>>::type>;
   static type keep(const std::pair<A, B>& p) {
-    return type(key_part<A>::keep(p.first), key_part<B>::keep(p.second));
+    return type(key_part<std::decay_t<A>>::keep(p.first),
+                key_part<std::decay_t<B>>::keep(p.second));
   }
   static std::pair<A, B> pass(const type& k) {
-    return std::pair<A, B>(key_part<A>::pass(k.first), key_part<B>::pass(k.second));
+    return std::pair<A, B>(key_part<std::decay_t<A>>::pass(k.first),
+                           key_part<std::decay_t<B>>::pass(k.second));
   }
 };
 
