@@ -6,22 +6,24 @@
 //   double p = price("A-17", 3);          // runs quote() once per (sku, qty) per 30 s
 //
 // The callable must have one signature (not a generic lambda); its decayed argument types form
-// a std::tuple key, hashed element by element with std::hash. A string argument the function
-// only views (a pointer to const characters of any character type, a basic_string_view) is kept
-// as a string: the key owns its text, so a reused buffer or a temporary string cannot change or
-// free it (a null pointer stays null). float and double arguments are keyed by their bits: -0.0
-// and 0.0 are different keys (1/x tells them apart), and a NaN argument is found again. Other
-// pointers and views are keyed by address, as the function receives them, and long double by
-// value. Tuple and pair arguments are kept element by element the same way; results().erase()
-// and the like take key_of(args...). A parameter taken by rvalue reference gets a copy of
-// the key's argument, and one taken by non-const lvalue reference is a compile error (the
-// function could change what the key holds). A function whose result refers into its
-// arguments (a view, a pointer) must not be memoized: the cached result would outlive them. The
-// Policies are the cache's (eviction, expiry,
-// weigher of results, locking, clock). Concurrent calls with equal arguments run the function once
-// (single flight); an exception reaches every caller and is not cached. Stampede guard: with an
-// expiry policy, `refresh_ahead` re-runs the function for an entry that is about to expire, once,
-// while other callers keep getting the cached result, so a hot key never misses at expiry.
+// a std::tuple key, hashed element by element with std::hash.
+// - Text the function only views (a pointer to const characters of any character type, a
+//   basic_string_view) is kept as a string: the key owns it, so a reused buffer or a temporary
+//   string cannot change or free it (a null pointer stays null).
+// - float and double arguments are keyed by their bits: -0.0 and 0.0 are different keys (1/x
+//   tells them apart), and a NaN argument is found again. long double is keyed by value.
+// - Other pointers and views are keyed by address, as the function receives them.
+// - Tuple and pair arguments are kept element by element the same way.
+// - A parameter taken by rvalue reference gets a copy of the key's argument; one taken by
+//   non-const lvalue reference is a compile error (the function could change what the key holds).
+// - A function whose result refers into its arguments (a view, a pointer) must not be memoized:
+//   the cached result would outlive them.
+// results().erase() and the like take key_of(args...), the key the cache holds. The Policies are
+// the cache's (eviction, expiry, weigher of results, locking, clock). Concurrent calls with equal
+// arguments run the function once (single flight); an exception reaches every caller and is not
+// cached. Stampede guard: with an expiry policy, `refresh_ahead` re-runs the function for an
+// entry that is about to expire, once, while other callers keep getting the cached result, so a
+// hot key never misses at expiry.
 #pragma once
 
 #include <bit>
