@@ -229,9 +229,10 @@ struct w_tinylfu {
     /// eviction's duel (the window's oldest, the candidate, and probation's oldest, the
     /// victim) are on their way while the table insert runs. mixed_zipf: +2.5 to 3.8%.
     void prefetch_eviction(Nodes& n) const noexcept {
-      if (window_.front() != detail::nil_node) detail::prefetch_line(&n.links(window_.front()));
+      if (window_.front() != detail::nil_node)
+        detail::prefetch_for_write(&n.links(window_.front()));
       if (probation_.front() != detail::nil_node)
-        detail::prefetch_line(&n.links(probation_.front()));
+        detail::prefetch_for_write(&n.links(probation_.front()));
     }
 
     /// Optional hook: the cache calls it for every hit of a batch before it replays them

@@ -29,8 +29,16 @@ struct node_links {
 };
 static_assert(sizeof(node_links) == 16, "node_links: a node's bookkeeping stays in 16 bytes");
 
-/// Starts fetching the cache line at p for writing.
-inline void prefetch_line(const void* p) noexcept {
+/// Hints the CPU to bring `p`'s cache line in, to be read (prefetch) or written
+/// (prefetch_for_write).
+inline void prefetch(const void* p) noexcept {
+#if defined(__GNUC__)
+  __builtin_prefetch(p, 0, 3);
+#else
+  (void)p;
+#endif
+}
+inline void prefetch_for_write(const void* p) noexcept {
 #if defined(__GNUC__)
   __builtin_prefetch(p, 1, 3);
 #else

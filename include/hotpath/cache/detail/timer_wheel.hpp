@@ -31,15 +31,6 @@ struct timer_links {
   std::int64_t at = 0;  // expiry time, ns on the cache's clock
 };
 
-/// Hints the CPU to bring `p`'s cache line in; reads only.
-inline void prefetch(const void* p) noexcept {
-#if defined(__GNUC__)
-  __builtin_prefetch(p, 0, 3);
-#else
-  (void)p;
-#endif
-}
-
 class timer_wheel {
  public:
   static constexpr int levels = 5;
