@@ -299,22 +299,14 @@ class cache {
 
   /// Removes every entry (listener: explicit_).
   void clear() {
-    removals ev;
-    try {
-      for (auto& sp : shards_) {
-        shard& s = *sp;
-        exclusive lock(*this, s);
-        for (auto& [key, f] : s.inflight)
-          f->invalidated = true;
-        s.inflight.clear();
-        for (std::uint32_t i = 0; i < s.nodes.size(); ++i) {
-          if (s.nodes[i].links.queue != 0) remove(s, i, removal_cause::explicit_, ev);
-        }
+    for_each_shard([&](shard& s, removals& ev) {
+      for (auto& [key, f] : s.inflight)
+        f->invalidated = true;
+      s.inflight.clear();
+      for (std::uint32_t i = 0; i < s.nodes.size(); ++i) {
+        if (s.nodes[i].links.queue != 0) remove(s, i, removal_cause::explicit_, ev);
       }
-    } catch (...) {
-      tell_and_rethrow(ev);  // what the shards before had removed
-    }
-    notify(ev);
+    });
   }
 
   /// The value for `k`, running `loader` on a miss (loader(k) or loader()) and storing what it
@@ -402,16 +394,7 @@ class cache {
   /// Reclaims expired entries in every shard now (operations on a shard also do it for that
   /// shard as they go).
   void cleanup() {
-    removals ev;
-    try {
-      for (auto& sp : shards_) {
-        exclusive lock(*this, *sp);
-        maintain(*sp, ev);
-      }
-    } catch (...) {
-      tell_and_rethrow(ev);
-    }
-    notify(ev);
+    for_each_shard([&](shard& s, removals& ev) { maintain(s, ev); });
   }
 
   /// Evicts (by the eviction policy, listener: evicted) until the weight is at most
@@ -420,21 +403,13 @@ class cache {
   void shrink_to(double fraction) {
     if (std::isnan(fraction)) detail::throw_error("hotpath::cache: shrink_to(NaN)");
     fraction = std::clamp(fraction, 0.0, 1.0);
-    removals ev;
-    try {
-      for (auto& sp : shards_) {
-        shard& s = *sp;
-        exclusive lock(*this, s);
-        // At 1 the product could round up past 2^64 - 1 for a huge capacity.
-        auto limit = fraction >= 1.0
-                         ? s.capacity
-                         : static_cast<std::uint64_t>(static_cast<double>(s.capacity) * fraction);
-        evict_to(s, limit, ev);
-      }
-    } catch (...) {
-      tell_and_rethrow(ev);
-    }
-    notify(ev);
+    for_each_shard([&](shard& s, removals& ev) {
+      // At 1 the product could round up past 2^64 - 1 for a huge capacity.
+      auto limit = fraction >= 1.0
+                       ? s.capacity
+                       : static_cast<std::uint64_t>(static_cast<double>(s.capacity) * fraction);
+      evict_to(s, limit, ev);
+    });
   }
 
   /// Entries, including expired ones not yet reclaimed. Takes no lock: each shard's count is
@@ -878,6 +853,22 @@ class cache {
     } else {
       return under_lock(k, ev, std::forward<F>(f));
     }
+  }
+
+  // Runs f(shard&, removals&) on every shard in turn under its exclusive lock, then tells the
+  // listener of all the removals; if a shard's step throws, of those made before it.
+  template <class F>
+  void for_each_shard(F&& f) {
+    removals ev;
+    try {
+      for (auto& sp : shards_) {
+        exclusive lock(*this, *sp);
+        f(*sp, ev);
+      }
+    } catch (...) {
+      tell_and_rethrow(ev);
+    }
+    notify(ev);
   }
 
   // Tells the listener of `ev` and rethrows the exception being handled; one the listener
