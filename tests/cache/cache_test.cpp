@@ -21,10 +21,14 @@
 #include <type_traits>
 #include <vector>
 
+#include "cache_test_util.hpp"
 #include "hotpath/core/clock.hpp"
 #include "hotpath/metrics/registry.hpp"
 
 namespace {
+
+using hotpath_test::same_hash;
+using hotpath_test::touchy_key;
 
 using hotpath::removal_cause;
 
@@ -498,19 +502,6 @@ TEST(Cache, AFailedRefreshStillReportsTheListenersException) {
   EXPECT_EQ(c.get(1), 1);
   EXPECT_EQ(c.stats().load_failures, 1u);
 }
-
-// A key whose comparison throws once armed; every key hashes alike, so that lookups compare.
-struct touchy_key {
-  int id;
-  static inline bool armed = false;
-  friend bool operator==(const touchy_key& a, const touchy_key& b) {
-    if (armed) throw std::runtime_error("compare failed");
-    return a.id == b.id;
-  }
-};
-struct same_hash {
-  std::size_t operator()(const touchy_key&) const noexcept { return 7; }
-};
 
 // The leader of a load whose lookup of its own flight throws (here the key's operator==, as
 // the load is stored) gets that exception; the flight is still finished and unregistered, so

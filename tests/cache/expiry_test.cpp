@@ -11,10 +11,14 @@
 #include <utility>
 #include <vector>
 
+#include "cache_test_util.hpp"
 #include "hotpath/cache/cache.hpp"
 #include "hotpath/core/clock.hpp"
 
 namespace {
+
+using hotpath_test::same_hash;
+using hotpath_test::touchy_key;
 
 using namespace std::chrono_literals;
 using hotpath::removal_cause;
@@ -149,19 +153,6 @@ TEST(Expiry, AThrowingTtlFunctionChangesNothingAndRemovalsDoneBeforeAreTold) {
   EXPECT_EQ(c.size(), 0u);
   EXPECT_EQ(log.expired, (std::vector<int>{1, 2}));
 }
-
-// A key whose comparison throws once armed; every key hashes alike, so that a lookup compares.
-struct touchy_key {
-  int id;
-  static inline bool armed = false;
-  friend bool operator==(const touchy_key& a, const touchy_key& b) {
-    if (armed) throw std::runtime_error("compare failed");
-    return a.id == b.id;
-  }
-};
-struct same_hash {
-  std::size_t operator()(const touchy_key&) const noexcept { return 7; }
-};
 
 // An operation that throws after the wheel reclaimed entries on its way (here a key's
 // operator==, in get, contains, erase and get_or_load) still has the listener told of them
