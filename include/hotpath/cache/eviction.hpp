@@ -349,10 +349,15 @@ struct w_tinylfu {
     // Protected is a clock: the front entry, if hit since it was placed, goes round once more
     // (mark cleared, to the back) instead of down to probation. Each round clears a mark that a
     // hit set, so the loop ends.
+    // The hand walks a linked list of nodes that are rarely in cache (2.5 steps a promotion on
+    // mixed_zipf, a third of the hit replays' time): each step fetches the next node while it
+    // moves this one, and the walk's end fetches where the next walk starts. mixed_zipf: +5% in
+    // 8 alternating rounds, +7% in a driver's 10 (9 faster); the end's prefetch alone, +2%.
     void demote_protected(Nodes& n) {
       while (protected_.weight() > protected_max_ && !protected_.empty()) {
         std::uint32_t f = protected_.front();
         detail::node_links& l = n.links(f);
+        if (l.next != detail::nil_node) detail::prefetch_for_write(&n.links(l.next));
         if (l.referenced != 0) {
           l.referenced = 0;
           if (protected_.size() > 1) {
@@ -362,6 +367,7 @@ struct w_tinylfu {
         }
         protected_.move_to(n, f, probation_, probation_q);
       }
+      if (!protected_.empty()) detail::prefetch_for_write(&n.links(protected_.front()));
     }
 
     void climb(Nodes& n) {
