@@ -154,6 +154,26 @@ TEST(Expiry, AThrowingTtlFunctionChangesNothingAndRemovalsDoneBeforeAreTold) {
   EXPECT_EQ(log.expired, (std::vector<int>{1, 2}));
 }
 
+// A write of a key abandons a load of it in flight (the loaded value is older); a write that
+// throws changes nothing, so the load still stores its value.
+TEST(Expiry, APutThatThrowsLeavesTheLoadInFlightToStoreItsValue) {
+  hotpath::manual_clock clk;
+  timed_cache<hotpath::expiry::per_entry<ttl_or_throw>> c({.capacity = 10}, clk);
+  int got = c.get_or_load(1, [&] {
+    EXPECT_THROW(c.put(1, -1), std::runtime_error);
+    return 7;
+  });
+  EXPECT_EQ(got, 7);
+  EXPECT_EQ(c.get(1), 7);
+  EXPECT_EQ(c.get_or_load(2,
+                          [&] {
+                            c.put(2, 20);
+                            return 8;
+                          }),
+            8);
+  EXPECT_EQ(c.get(2), 20);
+}
+
 // An operation that throws after the wheel reclaimed entries on its way (here a key's
 // operator==, in get, contains, erase and get_or_load) still has the listener told of them
 // before the exception reaches the caller.

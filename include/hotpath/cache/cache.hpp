@@ -289,11 +289,11 @@ class cache {
   /// Removes `k` (listener: explicit_); true if it was present and not expired.
   bool erase(const K& k) {
     return with_key(k, [&](locked_key& at) {
-      abandon_load(at.s, k);
+      auto pending = find_flight(at.s, k);
       std::uint32_t i = live_index(at, k);
-      if (i == detail::nil_node) return false;
-      remove(at.s, i, removal_cause::explicit_, at.ev);
-      return true;
+      if (i != detail::nil_node) remove(at.s, i, removal_cause::explicit_, at.ev);
+      abandon(at.s, pending);
+      return i != detail::nil_node;
     });
   }
 
@@ -1041,13 +1041,16 @@ class cache {
     bool stored = with_key(k, [&](locked_key& at) {
       std::uint32_t i = live_index(at, k);
       if (i != detail::nil_node && only_if_absent) return false;  // a refresh of k goes on
-      abandon_load(at.s, k);
+      auto pending = find_flight(at.s, k);
+      bool kept = false;
       try {
-        return store(at, i, std::move(k), std::move(v), w, ttl);
+        kept = store(at, i, std::move(k), std::move(v), w, ttl);
       } catch (...) {
         failed = std::current_exception();
         return false;
       }
+      abandon(at.s, pending);  // even if the value was too heavy to keep: it replaced k's
+      return kept;
     });
     if (failed) std::rethrow_exception(failed);
     return stored;
@@ -1449,17 +1452,22 @@ class cache {
     release(s, i);
   }
 
-  // A write to k while its load runs: the load's result must not be stored over it.
-  void abandon_load(shard& s, const K& k) {
-    if (s.inflight.empty()) return;
-    if (auto it = s.inflight.find(k); it != s.inflight.end()) {
-      it->second->invalidated = true;
-      s.inflight.erase(it);
-    }
+  using flight_position = typename decltype(shard::inflight)::iterator;
+  // A write of k abandons a load of k in flight, so that the older loaded value is not stored
+  // over it; a write that fails leaves the load to store its value. The flight is looked up
+  // before the write, where a key comparison that throws changes nothing, and abandoned after
+  // it (writes do not touch the flights, so the position holds).
+  static flight_position find_flight(shard& s, const K& k) {
+    return s.inflight.empty() ? s.inflight.end() : s.inflight.find(k);
+  }
+  static void abandon(shard& s, flight_position it) noexcept {
+    if (it == s.inflight.end()) return;
+    it->second->invalidated = true;
+    s.inflight.erase(it);
   }
 
   // Runs the loader of a flight this caller leads; its waiters get the result or the exception.
-  // The value is stored unless a write of k came first (abandon_load marked the flight).
+  // The value is stored unless a write of k came first (abandon() marked the flight).
   // The waiters are released and the flight unregistered on every way out: if storing the
   // value throws (a copy, a TTL function), the waiters still get the loaded value and this
   // caller gets the exception, after the listener has heard what was removed.
