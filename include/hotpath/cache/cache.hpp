@@ -26,7 +26,8 @@
 //
 // get_or_load: concurrent misses on one key run the loader once; every waiter gets its value or
 // its exception, and a failed load is not cached. A put, erase or clear of the key while its
-// load runs wins: the load's result still goes to its waiters but is not stored.
+// load runs wins: the load's result still goes to its waiters but is not stored (a put or erase
+// that throws changes nothing, and the load's result is stored).
 //
 // Removal listener (options.on_removal): called after the shard lock is released, on the
 // thread whose operation removed the entry, once per removed entry, with its cause. If it
