@@ -34,10 +34,11 @@ struct sharded {
 /// A reader's hit that changes nothing but the policy's hit count (w_tinylfu: a protected entry
 /// already marked) and its misses are only counted in its slot, not logged. Measured on a
 /// 2-vCPU VM, Zipf 0.99 with 95% gets (benchmarks/cache, read_heavy): with both vCPUs running
-/// freely, two threads at 93.9 M/s against locking::sharded's 108.9 and one thread at 72.3
-/// against 82.0 (a reader's exchange on its slot costs as much as the sharded lock's, and a
+/// freely, two threads at 84.0-93.9 M/s against locking::sharded's 108.9 and one thread at
+/// 72.3 against 82.0 (a reader's exchange on its slot costs as much as the sharded lock's, and a
 /// write fetches the readers' slots); while the host kept the other vCPU busy, two threads at
-/// 32-33 M/s against sharded's 27, whose readers then wait on a preempted lock holder.
+/// 32-33 M/s against sharded's 27 in one run (its readers then wait on a preempted lock holder)
+/// but 34.1 against 38.5 in another.
 ///
 ///   hotpath::cache<K, V, hotpath::locking::shared_reads> c({.capacity = 1'000'000});
 struct shared_reads {
