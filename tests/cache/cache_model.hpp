@@ -1,0 +1,421 @@
+// A check of a cache against the account its removal listener gives, for the seeded model test
+// (cache_test.cpp) and the fuzz target (tests/fuzz/fuzz_cache.cpp).
+//
+// It replays a stream of operations (two bytes each: which, and its key or amount) on a
+// one-shard cache of int keys and values (every value written is new, so a removal names its
+// entry) and keeps the entries the cache must hold: those written, less those the listener was
+// told of. After each operation it checks:
+// - every removal told was of an entry the cache held, with its value, for a cause the
+//   operation allows: replaced only by a put of that key, explicit_ only by erase or clear,
+//   expired only once the entry's deadline has come, evicted only while the weight is over
+//   the capacity (or the limit of shrink_to);
+// - what the operation returned: a get finds exactly the live entries, erase and contains and
+//   put_if_absent answer by them, a loader runs on a miss and only then;
+// - size(), weight() and every count of stats() against the model;
+// - after cleanup(), nothing is left two ticks of the timer wheel past its deadline.
+// At the end, time moves an hour on: everything with a deadline must be reclaimed; then clear.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "hotpath/cache.hpp"
+#include "hotpath/core/clock.hpp"
+
+namespace hotpath_test {
+
+enum class ttl_kind { none, after_write, after_access, per_entry };
+
+/// Weights 1 to 4, by value.
+struct weigh_by_value {
+  std::size_t operator()(const int& v) const { return static_cast<std::size_t>(v % 4) + 1; }
+};
+
+/// A per_entry TTL of 0.5 to 3.5 s, by value.
+struct ttl_by_value {
+  std::chrono::nanoseconds operator()(const int&, const int& v) const {
+    return std::chrono::milliseconds(500 * (v % 7 + 1));
+  }
+};
+
+/// Runs the check on `Cache` (whose clock is hotpath::manual_clock); returns the first
+/// violation found, or an empty string.
+template <class Cache, ttl_kind Ttl, bool Weighted>
+class cache_model {
+ public:
+  static constexpr std::uint64_t capacity = Weighted ? 14 : 8;
+  static constexpr int keys = 16;
+  static constexpr std::int64_t never = std::numeric_limits<std::int64_t>::max();
+  static constexpr std::int64_t ttl_ns = 3'000'000'000;
+  // The wheel reclaims an entry within two of its 2^20 ns ticks.
+  static constexpr std::int64_t slack_ns = std::int64_t{2} << 20;
+
+  cache_model() : cache_(options(), clk_) {}
+
+  std::string run(const std::uint8_t* data, std::size_t size) {
+    for (std::size_t p = 0; p + 1 < size && error_.empty(); p += 2) {
+      step(data[p], data[p + 1]);
+      if (error_.empty()) check_totals(p / 2);
+    }
+    if (error_.empty()) finish();
+    return error_;
+  }
+
+ private:
+  struct entry {
+    int value;
+    std::int64_t deadline;
+    std::uint64_t weight;
+  };
+  struct told {
+    int key;
+    int value;
+    hotpath::removal_cause cause;
+  };
+  enum class op {
+    put,
+    put_if_absent,
+    get,
+    erase,
+    contains,
+    load,
+    failed_load,
+    advance,
+    cleanup,
+    shrink,
+    clear
+  };
+
+  hotpath::cache_options<int, int> options() {
+    hotpath::cache_options<int, int> o{.capacity = capacity, .shards = 1};
+    if constexpr (Ttl == ttl_kind::after_write || Ttl == ttl_kind::after_access)
+      o.ttl = std::chrono::nanoseconds(ttl_ns);
+    o.on_removal = [this](const int& k, const int& v, hotpath::removal_cause why) {
+      told_.push_back({k, v, why});
+    };
+    return o;
+  }
+
+  static std::uint64_t weight_of(int v) {
+    return Weighted ? static_cast<std::uint64_t>(weigh_by_value{}(v)) : 1;
+  }
+  std::int64_t write_deadline(int k, int v, std::int64_t ttl = 0) const {
+    switch (Ttl) {
+      case ttl_kind::none:
+        return never;
+      case ttl_kind::per_entry:
+        return now_ + ttl_by_value{}(k, v).count();
+      default:
+        return now_ + (ttl > 0 ? ttl : ttl_ns);
+    }
+  }
+  bool live(int k) const {
+    auto it = pool_.find(k);
+    return it != pool_.end() && it->second.deadline > now_;
+  }
+  void fail(const std::string& what) {
+    if (error_.empty()) error_ = what + " (at t = " + std::to_string(now_) + " ns)";
+  }
+  // A hit refreshes the deadline with after_access.
+  void accessed(int k) {
+    if constexpr (Ttl == ttl_kind::after_access) pool_[k].deadline = now_ + ttl_ns;
+  }
+
+  void step(std::uint8_t which, std::uint8_t arg) {
+    int k = arg % keys;
+    std::string at = " of key " + std::to_string(k);
+    switch (which % 16) {
+      case 0:
+      case 1:
+      case 2:
+      case 13: {
+        int v = ++values_;
+        bool was_live = live(k);
+        std::int64_t ttl = 0;
+        if constexpr (Ttl == ttl_kind::after_write) {
+          if (which % 16 == 13) {
+            ttl = std::int64_t{700'000'000} * (arg % 5 + 1);
+            cache_.put(k, v, std::chrono::nanoseconds(ttl));
+          } else {
+            cache_.put(k, v);
+          }
+        } else {
+          cache_.put(k, v);
+        }
+        settle(op::put, k, was_live, entry{v, write_deadline(k, v, ttl), weight_of(v)});
+        return;
+      }
+      case 3: {
+        int v = ++values_;
+        bool was_live = live(k);
+        bool stored = cache_.put_if_absent(k, v);
+        if (stored == was_live) fail("put_if_absent" + at + " returned " + std::to_string(stored));
+        std::optional<entry> added;
+        if (stored) added = entry{v, write_deadline(k, v), weight_of(v)};
+        settle(op::put_if_absent, k, was_live, added);
+        return;
+      }
+      case 4:
+      case 5:
+      case 6:
+        get(k);
+        return;
+      case 7: {
+        bool was_live = live(k);
+        if (cache_.erase(k) != was_live) fail("erase" + at + " answered wrong");
+        settle(op::erase, k, was_live, std::nullopt);
+        return;
+      }
+      case 8: {
+        bool was_live = live(k);
+        if (cache_.contains(k) != was_live) fail("contains" + at + " answered wrong");
+        settle(op::contains, k, was_live, std::nullopt);
+        return;
+      }
+      case 9:
+      case 10:
+        load(k, which % 16 == 10);
+        return;
+      case 11:
+        // About 7 ms a unit, off the millisecond grid, so reads fall on every side of deadlines.
+        clk_.advance(std::chrono::nanoseconds(std::int64_t{7'001'003} * arg));
+        now_ += std::int64_t{7'001'003} * arg;
+        settle(op::advance, k, false, std::nullopt);
+        return;
+      case 12:
+        cache_.cleanup();
+        settle(op::cleanup, k, false, std::nullopt);
+        for (auto& [key, e] : pool_) {
+          if (e.deadline != never && e.deadline + slack_ns <= now_)
+            fail("cleanup left key " + std::to_string(key) + " past its deadline");
+        }
+        return;
+      case 14:
+        if (arg < 64) {
+          double fraction = arg / 63.0;
+          limit_ = static_cast<std::uint64_t>(static_cast<double>(capacity) * fraction);
+          cache_.shrink_to(fraction);
+          settle(op::shrink, k, false, std::nullopt);
+          if (cache_.weight() > limit_) fail("shrink_to left more than its limit");
+        } else {
+          get(k);
+        }
+        return;
+      default:
+        if (arg < 16) {
+          cache_.clear();
+          settle(op::clear, k, false, std::nullopt);
+          if (!pool_.empty()) fail("clear left entries untold");
+        } else {
+          auto got = cache_.get_all(std::vector<int>{k, (k + 1) % keys});
+          check_got(k, got.at(0));
+          check_got((k + 1) % keys, got.at(1));
+          settle(op::get, k, false, std::nullopt);
+        }
+    }
+  }
+
+  void get(int k) {
+    check_got(k, cache_.get(k));
+    settle(op::get, k, false, std::nullopt);
+  }
+  // Checks a get's result, before settle() applies what the listener heard.
+  void check_got(int k, const std::optional<int>& got) {
+    if (live(k)) {
+      ++hits_;
+      if (got != pool_[k].value) fail("get of live key " + std::to_string(k) + " missed it");
+      accessed(k);
+    } else {
+      ++misses_;
+      if (got) fail("get of key " + std::to_string(k) + " found a value it should not hold");
+    }
+  }
+
+  void load(int k, bool throws) {
+    int v = ++values_;
+    int calls = 0;
+    bool was_live = live(k);
+    std::optional<int> got;
+    bool threw = false;
+    try {
+      got = cache_.get_or_load(k, [&]() -> int {
+        ++calls;
+        if (throws) throw std::runtime_error("load failed");
+        return v;
+      });
+    } catch (const std::runtime_error&) {
+      threw = true;
+    }
+    std::optional<entry> added;
+    if (was_live) {
+      ++hits_;
+      if (calls != 0 || threw || got != pool_[k].value) fail("get_or_load of a live key loaded");
+      accessed(k);
+    } else {
+      ++misses_;
+      if (calls != 1) fail("get_or_load of a missing key ran its loader " + std::to_string(calls));
+      if (throws) {
+        ++failures_;
+        if (!threw) fail("get_or_load swallowed its loader's exception");
+      } else {
+        ++loads_;
+        if (got != v) fail("get_or_load did not return the loaded value");
+        added = entry{v, write_deadline(k, v), weight_of(v)};
+      }
+    }
+    settle(op::load, k, was_live, added);
+  }
+
+  // Applies what the listener heard during one operation on key k (was_live: k's entry was live
+  // before it), then adds the entry the operation stored, if any.
+  void settle(op o, int k, bool was_live, std::optional<entry> added) {
+    std::uint64_t weight = 0;
+    for (auto& [key, e] : pool_)
+      weight += e.weight;
+    bool evicting = false;
+    const bool inserts = added.has_value();
+    std::uint64_t limit = o == op::shrink ? limit_ : capacity;
+    for (const told& t : told_) {
+      std::string what = "key " + std::to_string(t.key) + " value " + std::to_string(t.value);
+      auto it = pool_.find(t.key);
+      bool held = it != pool_.end() && it->second.value == t.value;
+      bool is_new = added && t.key == k && added->value == t.value;
+      if (!held && !is_new) {
+        fail("the listener heard of " + what + ", which the cache did not hold");
+        return;
+      }
+      entry e = held ? it->second : *added;
+      switch (t.cause) {
+        case hotpath::removal_cause::expired:
+          if (e.deadline > now_) fail(what + " expired before its deadline");
+          ++expirations_;
+          break;
+        case hotpath::removal_cause::replaced:
+          if (o != op::put || t.key != k || !held || !was_live) fail(what + " told as replaced");
+          break;
+        case hotpath::removal_cause::explicit_:
+          if (!(o == op::clear || (o == op::erase && t.key == k && held && was_live)))
+            fail(what + " told as removed explicitly");
+          break;
+        case hotpath::removal_cause::evicted:
+          if (o != op::shrink && !inserts) fail(what + " evicted by an operation that adds none");
+          if (!evicting) {
+            evicting = true;
+            if (added) weight += added->weight;
+          }
+          if (weight <= limit) fail(what + " evicted while the entries fit");
+          ++evictions_;
+          evicted_weight_ += e.weight;
+          break;
+      }
+      // A load tells what it stored evicted before what its lookup found expired.
+      if (evicting && t.cause != hotpath::removal_cause::evicted && o != op::load)
+        fail(what + " told after an eviction of the same operation");
+      if (held) {
+        pool_.erase(it);
+        weight -= e.weight;
+      } else {
+        added.reset();
+        weight -= e.weight;
+      }
+    }
+    told_.clear();
+    if (added) {
+      if (pool_.count(k) != 0) {
+        fail("key " + std::to_string(k) + "'s old value was not told as replaced");
+        return;
+      }
+      pool_[k] = *added;
+    }
+  }
+
+  void check_totals(std::size_t step) {
+    std::uint64_t weight = 0;
+    for (auto& [key, e] : pool_)
+      weight += e.weight;
+    std::string at = " after operation " + std::to_string(step);
+    if (cache_.size() != pool_.size()) fail("size() " + std::to_string(cache_.size()) + at);
+    if (cache_.weight() != weight) fail("weight() " + std::to_string(cache_.weight()) + at);
+    if (cache_.weight() > capacity) fail("weight() over the capacity" + at);
+    hotpath::cache_stats s = cache_.stats();
+    if (s.hits != hits_ || s.misses != misses_) fail("hits or misses miscounted" + at);
+    if (s.loads != loads_ || s.load_failures != failures_) fail("loads miscounted" + at);
+    if (s.evictions != evictions_ || s.evicted_weight != evicted_weight_)
+      fail("evictions miscounted" + at);
+    if (s.expirations != expirations_) fail("expirations miscounted" + at);
+  }
+
+  void finish() {
+    clk_.advance(std::chrono::hours(1));
+    now_ += std::int64_t{3'600'000'000'000};
+    cache_.cleanup();
+    settle(op::cleanup, 0, false, std::nullopt);
+    for (auto& [key, e] : pool_) {
+      if (e.deadline != never) fail("key " + std::to_string(key) + " outlived its deadline");
+    }
+    cache_.clear();
+    settle(op::clear, 0, false, std::nullopt);
+    if (!pool_.empty() || cache_.size() != 0 || cache_.weight() != 0) fail("clear left entries");
+    check_totals(0);
+  }
+
+  hotpath::manual_clock clk_;
+  std::vector<told> told_;
+  Cache cache_;
+  std::map<int, entry> pool_;
+  std::int64_t now_ = 0;
+  int values_ = 0;
+  std::uint64_t limit_ = 0;
+  std::uint64_t hits_ = 0, misses_ = 0, loads_ = 0, failures_ = 0;
+  std::uint64_t evictions_ = 0, evicted_weight_ = 0, expirations_ = 0;
+  std::string error_;
+};
+
+/// One cache the check runs on: its type, its expiry and whether its entries are weighed.
+template <class Cache, ttl_kind Ttl, bool Weighted>
+struct model_config {
+  using cache = Cache;
+  static constexpr ttl_kind ttl = Ttl;
+  static constexpr bool weighted = Weighted;
+};
+
+namespace model_policies {
+using hotpath::manual_clock;
+namespace ev = hotpath::eviction;
+namespace ex = hotpath::expiry;
+namespace lk = hotpath::locking;
+// Every eviction policy, every expiry, weights, and all three lockings.
+using all = std::tuple<
+    model_config<hotpath::cache<int, int, ev::lru, manual_clock, lk::none>, ttl_kind::none, false>,
+    model_config<hotpath::cache<int, int, ev::slru, manual_clock>, ttl_kind::none, false>,
+    model_config<hotpath::cache<int, int, manual_clock>, ttl_kind::none, false>,
+    model_config<hotpath::cache<int, int, manual_clock, weigh_by_value, lk::none>, ttl_kind::none,
+                 true>,
+    model_config<hotpath::cache<int, int, ex::after_write, manual_clock, ev::lru>,
+                 ttl_kind::after_write, false>,
+    model_config<hotpath::cache<int, int, ex::after_access, manual_clock>, ttl_kind::after_access,
+                 false>,
+    model_config<hotpath::cache<int, int, ex::per_entry<ttl_by_value>, manual_clock, ev::slru,
+                                weigh_by_value>,
+                 ttl_kind::per_entry, true>,
+    model_config<
+        hotpath::cache<int, int, ex::after_write, manual_clock, weigh_by_value, lk::shared_reads>,
+        ttl_kind::after_write, true>>;
+}  // namespace model_policies
+
+/// Runs the check with configuration `I` of model_policies::all.
+template <std::size_t I>
+std::string run_model(const std::uint8_t* data, std::size_t size) {
+  using c = std::tuple_element_t<I, model_policies::all>;
+  cache_model<typename c::cache, c::ttl, c::weighted> m;
+  return m.run(data, size);
+}
+
+}  // namespace hotpath_test
