@@ -6,7 +6,8 @@
 // entry) and keeps the entries the cache must hold: those written, less those the listener was
 // told of. After each operation it checks:
 // - every removal told was of an entry the cache held, with its value, for a cause the
-//   operation allows: replaced only by a put of that key, explicit_ only by erase or clear,
+//   operation allows: replaced only by a put or a refresh of that key, explicit_ only by erase
+//   or clear,
 //   expired only once the entry's deadline has come, evicted only while the weight is over
 //   the capacity (or the limit of shrink_to);
 // - what the operation returned: a get finds exactly the live entries, erase and contains and
@@ -45,12 +46,29 @@ struct ttl_by_value {
   }
 };
 
-/// Runs the check on `Cache` (whose clock is hotpath::manual_clock); returns the first
-/// violation found, or an empty string.
-template <class Cache, ttl_kind Ttl, bool Weighted>
+/// One cache the check runs on: its type, its expiry, whether its entries are weighed (by
+/// weigh_by_value), its capacity, and its refresh_ahead in ns (0: none).
+template <class Cache, ttl_kind Ttl, bool Weighted, std::uint64_t Capacity = Weighted ? 14 : 8,
+          std::int64_t RefreshNs = 0>
+struct model_config {
+  using cache = Cache;
+  static constexpr ttl_kind ttl = Ttl;
+  static constexpr bool weighted = Weighted;
+  static constexpr std::uint64_t capacity = Capacity;
+  static constexpr std::int64_t refresh_ns = RefreshNs;
+};
+
+/// Runs the check on a model_config's cache (whose clock is hotpath::manual_clock); returns the
+/// first violation found, or an empty string.
+template <class Config>
 class cache_model {
+  using Cache = typename Config::cache;
+  static constexpr ttl_kind Ttl = Config::ttl;
+  static constexpr bool Weighted = Config::weighted;
+
  public:
-  static constexpr std::uint64_t capacity = Weighted ? 14 : 8;
+  static constexpr std::uint64_t capacity = Config::capacity;
+  static constexpr std::int64_t refresh_ns = Config::refresh_ns;
   static constexpr int keys = 16;
   static constexpr std::int64_t never = std::numeric_limits<std::int64_t>::max();
   static constexpr std::int64_t ttl_ns = 3'000'000'000;
@@ -97,6 +115,7 @@ class cache_model {
     hotpath::cache_options<int, int> o{.capacity = capacity, .shards = 1};
     if constexpr (Ttl == ttl_kind::after_write || Ttl == ttl_kind::after_access)
       o.ttl = std::chrono::nanoseconds(ttl_ns);
+    o.refresh_ahead = std::chrono::nanoseconds(refresh_ns);
     o.on_removal = [this](const int& k, const int& v, hotpath::removal_cause why) {
       told_.push_back({k, v, why});
     };
@@ -156,9 +175,11 @@ class cache_model {
         int v = ++values_;
         bool was_live = live(k);
         bool stored = cache_.put_if_absent(k, v);
-        if (stored == was_live) fail("put_if_absent" + at + " returned " + std::to_string(stored));
+        // A value heavier than the capacity is not kept: told as evicted at once.
+        if (stored != (!was_live && weight_of(v) <= capacity))
+          fail("put_if_absent" + at + " returned " + std::to_string(stored));
         std::optional<entry> added;
-        if (stored) added = entry{v, write_deadline(k, v), weight_of(v)};
+        if (!was_live) added = entry{v, write_deadline(k, v), weight_of(v)};
         settle(op::put_if_absent, k, was_live, added);
         return;
       }
@@ -254,7 +275,20 @@ class cache_model {
       threw = true;
     }
     std::optional<entry> added;
-    if (was_live) {
+    bool refresh = was_live && refresh_ns > 0 && now_ >= pool_[k].deadline - refresh_ns;
+    if (refresh) {
+      // A hit close to its deadline reloads; a failed reload keeps the value found.
+      ++hits_;
+      if (calls != 1 || threw) fail("get_or_load did not refresh key " + std::to_string(k));
+      if (throws) {
+        ++failures_;
+        if (got != pool_[k].value) fail("a failed refresh lost the value found");
+      } else {
+        ++loads_;
+        if (got != v) fail("a refresh did not return the loaded value");
+        added = entry{v, write_deadline(k, v), weight_of(v)};
+      }
+    } else if (was_live) {
       ++hits_;
       if (calls != 0 || threw || got != pool_[k].value) fail("get_or_load of a live key loaded");
       accessed(k);
@@ -270,7 +304,7 @@ class cache_model {
         added = entry{v, write_deadline(k, v), weight_of(v)};
       }
     }
-    settle(op::load, k, was_live, added);
+    settle(refresh ? op::put : op::load, k, was_live, added);
   }
 
   // Applies what the listener heard during one operation on key k (was_live: k's entry was live
@@ -378,20 +412,13 @@ class cache_model {
   std::string error_;
 };
 
-/// One cache the check runs on: its type, its expiry and whether its entries are weighed.
-template <class Cache, ttl_kind Ttl, bool Weighted>
-struct model_config {
-  using cache = Cache;
-  static constexpr ttl_kind ttl = Ttl;
-  static constexpr bool weighted = Weighted;
-};
-
 namespace model_policies {
 using hotpath::manual_clock;
 namespace ev = hotpath::eviction;
 namespace ex = hotpath::expiry;
 namespace lk = hotpath::locking;
-// Every eviction policy, every expiry, weights, and all three lockings.
+// Every eviction policy, every expiry, weights (some too heavy to keep), refresh_ahead, and all
+// three lockings.
 using all = std::tuple<
     model_config<hotpath::cache<int, int, ev::lru, manual_clock, lk::none>, ttl_kind::none, false>,
     model_config<hotpath::cache<int, int, ev::slru, manual_clock>, ttl_kind::none, false>,
@@ -407,14 +434,22 @@ using all = std::tuple<
                  ttl_kind::per_entry, true>,
     model_config<
         hotpath::cache<int, int, ex::after_write, manual_clock, weigh_by_value, lk::shared_reads>,
-        ttl_kind::after_write, true>>;
+        ttl_kind::after_write, true>,
+    // Values of weight 4 do not fit: puts and loads of them are evicted at once.
+    model_config<hotpath::cache<int, int, ex::after_access, manual_clock, ev::slru, weigh_by_value>,
+                 ttl_kind::after_access, true, 3>,
+    // get_or_load reloads a hit within refresh_ahead of its deadline.
+    model_config<hotpath::cache<int, int, ex::after_write, manual_clock>, ttl_kind::after_write,
+                 false, 8, 1'000'000'000>,
+    model_config<hotpath::cache<int, int, ex::per_entry<ttl_by_value>, manual_clock, ev::lru>,
+                 ttl_kind::per_entry, false, 8, 400'000'000>>;
 }  // namespace model_policies
 
 /// Runs the check with configuration `I` of model_policies::all.
 template <std::size_t I>
 std::string run_model(const std::uint8_t* data, std::size_t size) {
   using c = std::tuple_element_t<I, model_policies::all>;
-  cache_model<typename c::cache, c::ttl, c::weighted> m;
+  cache_model<c> m;
   return m.run(data, size);
 }
 
