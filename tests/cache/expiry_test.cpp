@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -212,6 +213,49 @@ TEST(Expiry, ExpiredEntriesAreToldEvenWhenTheOperationThenThrows) {
   touchy_key::armed = false;
   EXPECT_EQ(c.get({9}), 9);
   EXPECT_EQ(c.size(), 1u);
+  EXPECT_EQ(c.stats().expirations, 4u);
+}
+
+// A value whose copy throws for one value once armed.
+struct touchy_value {
+  int v;
+  static inline int fails = -1;  // the value whose copy throws; -1: none
+  explicit touchy_value(int x) : v(x) {}
+  touchy_value(const touchy_value& o) : v(o.v) {
+    if (v == fails) throw std::runtime_error("copy failed");
+  }
+  touchy_value& operator=(const touchy_value&) = default;
+};
+
+// The listener's copy of a value that throws while the wheel expires a bucket: the entries
+// removed before it are told, and those not yet removed stay on the wheel, so the next tick's
+// cleanup() reclaims them (they had been left to a read or an eviction).
+TEST(Expiry, EntriesAThrowingExpiryLeftAreReclaimedAtTheNextTick) {
+  hotpath::manual_clock clk;
+  std::vector<int> expired;
+  hotpath::cache<int, touchy_value, hotpath::expiry::after_write, hotpath::manual_clock,
+                 hotpath::eviction::lru>
+      c({.capacity = 10,
+         .shards = 1,
+         .ttl = 10s,
+         .on_removal =
+             [&](const int& k, const touchy_value&, removal_cause why) {
+               if (why == removal_cause::expired) expired.push_back(k);
+             }},
+        clk);
+  for (int i = 0; i < 4; ++i)
+    c.put(i, touchy_value(i));
+  clk.advance(11s);
+  touchy_value::fails = 2;  // the listener's record of entry 2 cannot be made
+  EXPECT_THROW(c.cleanup(), std::runtime_error);
+  touchy_value::fails = -1;
+  EXPECT_EQ(std::count(expired.begin(), expired.end(), 2), 0);
+  EXPECT_EQ(expired.size() + c.size(), 4u);
+  clk.advance(2ms);
+  c.cleanup();
+  std::sort(expired.begin(), expired.end());
+  EXPECT_EQ(expired, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(c.size(), 0u);
   EXPECT_EQ(c.stats().expirations, 4u);
 }
 

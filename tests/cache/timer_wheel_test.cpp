@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <span>
+#include <stdexcept>
 #include <vector>
 
 namespace hd = hotpath::detail;
@@ -48,11 +50,12 @@ TEST(TimerWheel, EveryScheduledNodeExpiresOnceWithinTwoTicksAndUnscheduledOnesNe
   std::vector<int> times(n);
   std::vector<std::int64_t> when(n);
   for (std::int64_t now = 0; now <= 10'050 * ms; now += ms / 2) {
-    wheel.advance(nodes, now, [&](std::span<const std::uint32_t> due) {
+    wheel.advance(nodes, now, [&](std::span<const std::uint32_t> due, std::size_t& done) {
       for (std::uint32_t i : due) {
         EXPECT_EQ(nodes.l[i].timer_bucket, hd::timer_wheel::detached);
         ++times[i];
         when[i] = now;
+        ++done;
       }
     });
   }
@@ -80,8 +83,9 @@ TEST(TimerWheel, RescheduledAndFarTimersExpireAtTheirNewTime) {
   nodes.t[0].at = 50 * ms;
   wheel.schedule(nodes, 0, 0);
   std::vector<std::uint32_t> order;
-  auto expire = [&](std::span<const std::uint32_t> due) {
+  auto expire = [&](std::span<const std::uint32_t> due, std::size_t& done) {
     order.insert(order.end(), due.begin(), due.end());
+    done = due.size();
   };
   wheel.advance(nodes, 10 * ms, expire);
   EXPECT_EQ(order, (std::vector<std::uint32_t>{1}));
@@ -101,7 +105,7 @@ TEST(TimerWheel, TimersFiledInAPassedTickAreReclaimedWithinTwoTicks) {
   fake_nodes nodes(3);
   hd::timer_wheel wheel(0);
   std::int64_t wheel_time = 100'000 * ms;  // 100 s
-  wheel.advance(nodes, wheel_time, [](std::span<const std::uint32_t>) {});
+  wheel.advance(nodes, wheel_time, [](std::span<const std::uint32_t>, std::size_t&) {});
   nodes.t[0].at = 50'000 * ms;  // already due
   wheel.schedule(nodes, 0, wheel_time);
   nodes.t[1].at = 51'000 * ms;  // due 1 s after a clock that stepped back to 50 s
@@ -110,10 +114,11 @@ TEST(TimerWheel, TimersFiledInAPassedTickAreReclaimedWithinTwoTicks) {
   wheel.schedule(nodes, 2, 99'000 * ms);
   std::vector<std::int64_t> when(3, -1);
   for (std::int64_t now = wheel_time; now <= wheel_time + 700'000 * ms; now += ms / 2) {
-    wheel.advance(nodes, now, [&](std::span<const std::uint32_t> due) {
+    wheel.advance(nodes, now, [&](std::span<const std::uint32_t> due, std::size_t& done) {
       for (std::uint32_t i : due) {
         EXPECT_EQ(when[i], -1) << i;
         when[i] = now;
+        ++done;
       }
     });
   }
@@ -123,4 +128,39 @@ TEST(TimerWheel, TimersFiledInAPassedTickAreReclaimedWithinTwoTicks) {
   EXPECT_LE(when[1], wheel_time + (std::int64_t{1} << 26) + 2 * (std::int64_t{1} << 20) + ms / 2);
   EXPECT_GE(when[2], nodes.t[2].at);
   EXPECT_LE(when[2], nodes.t[2].at + 2 * (std::int64_t{1} << 20) + ms / 2);
+}
+
+// An expire that throws part-way (a listener's copy of a key or value, in the cache) leaves the
+// nodes it did not remove on the wheel: they are handed out again at the next tick, and the ones
+// it removed are not.
+TEST(TimerWheel, NodesAnExpireThatThrowsDidNotRemoveComeBackAtTheNextTick) {
+  fake_nodes nodes(5);
+  hd::timer_wheel wheel(0);
+  for (std::uint32_t i = 0; i < 5; ++i) {
+    nodes.t[i].at = 5 * ms;  // one bucket
+    wheel.schedule(nodes, i, 0);
+  }
+  std::vector<std::uint32_t> removed;
+  bool fail = true;
+  auto expire = [&](std::span<const std::uint32_t> due, std::size_t& done) {
+    for (std::uint32_t i : due) {
+      if (fail && removed.size() == 2) throw std::runtime_error("copy failed");
+      removed.push_back(i);
+      ++done;
+    }
+  };
+  EXPECT_THROW(wheel.advance(nodes, 8 * ms, expire), std::runtime_error);
+  ASSERT_EQ(removed.size(), 2u);
+  std::vector<std::uint32_t> first = removed;
+  for (std::uint32_t i = 0; i < 5; ++i) {
+    bool gone = std::find(first.begin(), first.end(), i) != first.end();
+    EXPECT_EQ(nodes.l[i].timer_bucket == hd::timer_wheel::detached, gone) << i;
+  }
+  fail = false;
+  wheel.advance(nodes, 8 * ms + 300'000, expire);  // the same 2^20 ns tick: nothing new
+  EXPECT_EQ(removed.size(), 2u);
+  wheel.advance(nodes, 10 * ms, expire);
+  ASSERT_EQ(removed.size(), 5u);
+  std::sort(removed.begin(), removed.end());
+  EXPECT_EQ(removed, (std::vector<std::uint32_t>{0, 1, 2, 3, 4}));
 }

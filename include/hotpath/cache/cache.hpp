@@ -901,7 +901,9 @@ class cache {
     if constexpr (expiring) {
       std::int64_t now = now_ns();
       auto v = view(s);
-      s.wheel.advance(v, now, [&](std::span<const std::uint32_t> due) { expire(s, due, ev); });
+      s.wheel.advance(v, now, [&](std::span<const std::uint32_t> due, std::size_t& done) {
+        expire(s, due, done, ev);
+      });
       return now;
     } else {
       (void)s;
@@ -1403,10 +1405,11 @@ class cache {
       ev.reserve(std::max(ev.size() + n, 2 * ev.capacity()));
   }
 
-  // Removes the expired nodes `due` (off the wheel already). The table lookups of a whole batch
-  // run first, back to back, so that their cache misses overlap instead of queueing behind the
-  // list and listener work of each removal; then each node goes by its table position.
-  void expire(shard& s, std::span<const std::uint32_t> due, removals& ev) {
+  // Removes the expired nodes `due` (off the wheel already), counting them in `done` (if one
+  // throws, the wheel files the rest again). The table lookups of a whole batch run first, back
+  // to back, so that their cache misses overlap instead of queueing behind the list and
+  // listener work of each removal; then each node goes by its table position.
+  void expire(shard& s, std::span<const std::uint32_t> due, std::size_t& done, removals& ev) {
     auto& found = s.expiring_positions;
     found.clear();
     found.reserve(due.size());
@@ -1418,6 +1421,7 @@ class cache {
     for (std::size_t j = 0; j < due.size(); ++j) {
       forget(s, due[j], removal_cause::expired, ev);
       s.table.erase(found[j]);
+      ++done;
     }
   }
 

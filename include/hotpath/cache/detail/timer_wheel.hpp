@@ -17,6 +17,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <span>
 #include <utility>
 #include <vector>
@@ -93,9 +94,11 @@ class timer_wheel {
   }
 
   /// Moves the wheel to `now`: files the nodes not yet due lower down, and hands the nodes due
-  /// to expire(std::span<const std::uint32_t>), a bucket's worth at a time, already off the
-  /// wheel (expire must not take other nodes off it). Costs a compare when no 1 ms tick has
-  /// passed.
+  /// to expire(std::span<const std::uint32_t> due, std::size_t& done), a bucket's worth at a
+  /// time, already off the wheel (expire must not take other nodes off it). expire removes them
+  /// in order and counts each one removed in `done`; if it throws, the nodes from `done` on go
+  /// back on the wheel, to be handed out again at the next tick (unless filing them fails for
+  /// want of memory: then they stay off it). Costs a compare when no 1 ms tick has passed.
   template <class Nodes, class Expire>
   void advance(Nodes& n, std::int64_t now, Expire&& expire) {
     if ((now >> shift(0)) == last_tick_) return;
@@ -163,11 +166,29 @@ class timer_wheel {
       for (++k; k < count; ++k)
         n.links(nodes[k]).timer_bucket = detached;
       nodes.resize(due);
-      if (due != 0) expire(std::span<const std::uint32_t>(nodes));
+      if (due != 0) hand_out(n, nodes, now, expire);
       throw;
     }
     nodes.resize(due);
-    if (due != 0) expire(std::span<const std::uint32_t>(nodes));
+    if (due != 0) hand_out(n, nodes, now, expire);
+  }
+
+  // Hands the due nodes to expire; those it did not remove when it threw (a key's or value's
+  // copy for the listener, say) are filed again. Their deadline has passed, so they go in the
+  // next bucket of level 0 to drain.
+  template <class Nodes, class Expire>
+  void hand_out(Nodes& n, std::vector<std::uint32_t>& nodes, std::int64_t now, Expire& expire) {
+    std::size_t done = 0;
+    try {
+      expire(std::span<const std::uint32_t>(nodes), done);
+    } catch (...) {
+      try {
+        for (std::size_t k = done; k < nodes.size(); ++k)
+          schedule(n, nodes[k], now);
+      } catch (const std::bad_alloc&) {  // the rest stay off the wheel, as before
+      }
+      throw;
+    }
   }
 
   std::array<std::vector<std::uint32_t>, levels * per_level> buckets_;
