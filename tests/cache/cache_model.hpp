@@ -1,5 +1,5 @@
 // A check of a cache against the account its removal listener gives, for the seeded model test
-// (cache_test.cpp) and the fuzz target (tests/fuzz/fuzz_cache.cpp).
+// (cache_model_test.cpp) and the fuzz target (tests/fuzz/fuzz_cache.cpp).
 //
 // It replays a stream of operations (two bytes each: which, and its key or amount) on a
 // one-shard cache of int keys and values (every value written is new, so a removal names its
@@ -7,11 +7,10 @@
 // told of. After each operation it checks:
 // - every removal told was of an entry the cache held, with its value, for a cause the
 //   operation allows: replaced only by a put or a refresh of that key, explicit_ only by erase
-//   or clear,
-//   expired only once the entry's deadline has come, evicted only while the weight is over
-//   the capacity (or the limit of shrink_to);
+//   or clear, expired only once the entry's deadline has come, evicted only while the weight is
+//   over the capacity (or the limit of shrink_to);
 // - what the operation returned: a get finds exactly the live entries, erase and contains and
-//   put_if_absent answer by them, a loader runs on a miss and only then;
+//   put_if_absent answer by them, a loader runs on a miss or a due refresh and only then;
 // - size(), weight() and every count of stats() against the model;
 // - after cleanup(), nothing is left two ticks of the timer wheel past its deadline.
 // At the end, time moves an hour on: everything with a deadline must be reclaimed; then clear.
@@ -97,19 +96,7 @@ class cache_model {
     int value;
     hotpath::removal_cause cause;
   };
-  enum class op {
-    put,
-    put_if_absent,
-    get,
-    erase,
-    contains,
-    load,
-    failed_load,
-    advance,
-    cleanup,
-    shrink,
-    clear
-  };
+  enum class op { put, put_if_absent, get, erase, contains, load, advance, cleanup, shrink, clear };
 
   hotpath::cache_options<int, int> options() {
     hotpath::cache_options<int, int> o{.capacity = capacity, .shards = 1};
