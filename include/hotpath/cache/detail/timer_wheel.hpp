@@ -52,11 +52,7 @@ class timer_wheel {
   /// Throws std::bad_alloc, leaving the node off the wheel, when its bucket cannot grow.
   template <class Nodes>
   void schedule(Nodes& n, std::uint32_t i, std::int64_t now) {
-    std::uint16_t b = bucket_for(n.timer(i).at, now);
-    buckets_[b].push_back(i);
-    node_links& l = n.links(i);
-    l.timer_slot = static_cast<std::uint32_t>(buckets_[b].size() - 1);
-    l.timer_bucket = b;
+    schedule_at(n, i, prepare(n.timer(i).at, now));
   }
 
   /// The bucket for a node due at `at`, relative to `now`, with room made in it for one more
