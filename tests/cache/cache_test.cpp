@@ -781,6 +781,56 @@ TEST(Cache, ALoadWhileTheClockStepsBackIsCountedAsTakingNoTime) {
   EXPECT_EQ(st.load_ns.sum(), 0u);
 }
 
+// A hash that counts its calls and throws at call number fail_at (0: never).
+struct counting_hash {
+  static inline std::uint64_t calls = 0;
+  static inline std::uint64_t fail_at = 0;
+  std::size_t operator()(int k) const {
+    if (++calls == fail_at) throw std::runtime_error("hash failed");
+    return std::hash<int>{}(k);
+  }
+};
+
+// The shard's table rehashes through the user's hash as it grows; a hash that throws partway
+// through leaves the table as it was: the put that grew it fails, every entry already stored
+// stays found, and the cache goes on growing once the hash works again.
+TEST(Cache, AHashThatThrowsWhileTheTableGrowsLosesNoEntry) {
+  hotpath::cache<int, int, hotpath::cache_hash<counting_hash>> c({.capacity = 1000, .shards = 1});
+  // A put that does not grow the table hashes its key a fixed number of times; one that grows it
+  // hashes every entry again. The hash fails on a put's fourth call beyond that number, so
+  // three entries have moved to the new table by then.
+  counting_hash::calls = 0;
+  c.put(0, 0);
+  c.put(1, 1);
+  std::uint64_t before = counting_hash::calls;
+  c.put(2, 2);
+  const std::uint64_t per_put = counting_hash::calls - before;
+  int stored = 3;
+  bool failed = false;
+  for (; stored < 1000 && !failed; ++stored) {
+    counting_hash::fail_at = counting_hash::calls + per_put + 4;
+    try {
+      c.put(stored, stored);
+    } catch (const std::runtime_error&) {
+      failed = true;
+    }
+  }
+  counting_hash::fail_at = 0;
+  ASSERT_TRUE(failed) << "no put grew the table";
+  --stored;  // the put that failed
+  ASSERT_GT(stored, 4);
+  EXPECT_EQ(c.size(), static_cast<std::size_t>(stored));
+  EXPECT_FALSE(c.contains(stored));
+  for (int k = 0; k < stored; ++k)
+    EXPECT_EQ(c.get(k), k) << "key " << k;
+  for (int k = stored; k < 1000; ++k)
+    c.put(k, k);
+  EXPECT_EQ(c.size(), 1000u);
+  for (int k = 0; k < 1000; ++k)
+    EXPECT_TRUE(c.erase(k)) << "key " << k;
+  EXPECT_EQ(c.size(), 0u);
+}
+
 // ---- concurrency ----
 
 // Threads put, get, erase and load random keys. Every value encodes its key and a unique id,

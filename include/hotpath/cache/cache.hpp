@@ -537,8 +537,18 @@ class cache {
     }
   };
 
+  // boost's rehash moves the table's elements when their move cannot throw, and drops the ones
+  // already moved if the user's hash then throws (the old slots are reset, the new arrays
+  // freed), stranding their nodes; when the copy may throw, it copies them instead and, on a
+  // throw, keeps the old table whole. So a slot_ref says its copy may throw, unless the hash
+  // cannot: the copy itself never does. (User-provided: g++ 12 takes a defaulted copy that is
+  // trivial as noexcept whatever it says.)
+  static constexpr bool nothrow_hash = std::is_nothrow_invocable_v<const hasher&, K&>;
   struct slot_ref {
     std::uint32_t i;
+    explicit slot_ref(std::uint32_t v) noexcept : i(v) {}
+    slot_ref(const slot_ref& o) noexcept(nothrow_hash) : i(o.i) {}
+    slot_ref& operator=(const slot_ref&) noexcept = default;
   };
   struct lookup {
     const K* key;
