@@ -393,6 +393,40 @@ TEST(Cache, ALoaderExceptionReachesEveryWaiterAndIsNotCached) {
   EXPECT_EQ(c.stats().loads, 1u);
 }
 
+// A caller that waited for another's load finds that load in stats() once it has the value,
+// even while the leader is still busy telling the listener what the store evicted.
+TEST(Cache, AWaiterFindsTheLoadItWaitedForCounted) {
+  std::promise<std::uint64_t> seen;
+  auto seen_by_waiter = seen.get_future();
+  int evictions_heard = 0;
+  hotpath::cache<int, int, hotpath::eviction::lru> c(
+      {.capacity = 1, .shards = 1, .on_removal = [&](const int&, const int&, removal_cause) {
+         ++evictions_heard;
+         seen_by_waiter.wait();  // the leader, after releasing the waiter
+       }});
+  c.put(2, 2);  // evicted when the load is stored
+  std::atomic<int> calls{0};
+  auto caller = [&] {
+    bool led = false;
+    int v = c.get_or_load(1, [&] {
+      led = true;
+      ++calls;
+      while (c.stats().misses < 2)  // the other caller has missed and waits for this load
+        std::this_thread::yield();
+      return 10;
+    });
+    EXPECT_EQ(v, 10);
+    if (!led) seen.set_value(c.stats().loads);
+  };
+  std::thread a(caller);
+  std::thread b(caller);
+  a.join();
+  b.join();
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(evictions_heard, 1);
+  EXPECT_EQ(seen_by_waiter.get(), 1u);
+}
+
 TEST(Cache, APutDuringALoadWinsOverTheLoadedValue) {
   string_cache c({.capacity = 10});
   std::string got = c.get_or_load(1, [&] {

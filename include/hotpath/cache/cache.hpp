@@ -1514,11 +1514,13 @@ class cache {
     } catch (...) {
       error = std::current_exception();
     }
-    // Recorded once the waiters are released: a metric's first page in this thread may fail
-    // to allocate. A clock that stepped back (system_clock) records 0, not a negative time.
+    // Counted before the waiters are released, so that a caller who waited for this load finds
+    // it in stats() once it has the value. A clock that stepped back (system_clock) records 0,
+    // not a negative time.
     using span = decltype(*start - *start);
     std::optional<time_point> end = read_clock();
-    span took = start && end ? std::max(*end - *start, span::zero()) : span::zero();
+    count_load(start && end ? std::max(*end - *start, span::zero()) : span::zero(),
+               error != nullptr);
     std::exception_ptr store_error;
     removals ev;
     try {
@@ -1552,7 +1554,6 @@ class cache {
       } catch (...) {
       }
       if (still_thrown != nullptr) *still_thrown = own;
-      count_load(took, error != nullptr);
       std::rethrow_exception(error ? error : own);
     }
     std::exception_ptr heard;
@@ -1562,7 +1563,6 @@ class cache {
       heard = std::current_exception();
     }
     if (still_thrown != nullptr) *still_thrown = store_error ? store_error : heard;
-    count_load(took, error != nullptr);
     if (error) std::rethrow_exception(error);
     if (store_error) std::rethrow_exception(store_error);
     if (heard && still_thrown == nullptr) std::rethrow_exception(heard);
