@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "failing_new.hpp"  // the wheel's buckets fail to grow on demand
+
 namespace hd = hotpath::detail;
 
 namespace {
@@ -163,4 +165,71 @@ TEST(TimerWheel, NodesAnExpireThatThrowsDidNotRemoveComeBackAtTheNextTick) {
   ASSERT_EQ(removed.size(), 5u);
   std::sort(removed.begin(), removed.end());
   EXPECT_EQ(removed, (std::vector<std::uint32_t>{0, 1, 2, 3, 4}));
+}
+
+// A bucket whose nodes move down a level, where filing one fails for want of memory, keeps the
+// nodes it did not finish with and is drained again at the next tick: none is lost.
+TEST(TimerWheel, ABucketThatCannotFileItsNodesLowerDownKeepsThemForTheNextTick) {
+  fake_nodes nodes(5);
+  hd::timer_wheel wheel(0);
+  for (std::uint32_t i = 0; i < 5; ++i) {
+    nodes.t[i].at = 100 * ms;  // level 1 at first; at 80 ms, 20 ms away: level 0
+    wheel.schedule(nodes, i, 0);
+  }
+  const std::uint16_t upper = nodes.l[0].timer_bucket;
+  std::vector<std::uint32_t> removed;
+  auto expire = [&](std::span<const std::uint32_t> due, std::size_t& done) {
+    for (std::uint32_t i : due) {
+      removed.push_back(i);
+      ++done;
+    }
+  };
+  // Moving down, the first node makes room for four in its new bucket (an allocation), and
+  // the fifth needs more: that second allocation fails.
+  hotpath_test::fail_allocation_in = 1;
+  EXPECT_THROW(wheel.advance(nodes, 80 * ms, expire), std::bad_alloc);
+  hotpath_test::fail_allocation_in = -1;
+  std::uint16_t lower = nodes.l[0].timer_bucket;
+  EXPECT_NE(lower, upper);
+  for (std::uint32_t i = 0; i < 4; ++i)
+    EXPECT_EQ(nodes.l[i].timer_bucket, lower) << i;
+  EXPECT_EQ(nodes.l[4].timer_bucket, upper);
+  wheel.advance(nodes, 80 * ms + 300'000, expire);  // the same tick: nothing new
+  EXPECT_EQ(nodes.l[4].timer_bucket, upper);
+  wheel.advance(nodes, 82 * ms, expire);
+  EXPECT_EQ(nodes.l[4].timer_bucket, lower);
+  EXPECT_TRUE(removed.empty());
+  wheel.advance(nodes, 103 * ms, expire);
+  std::sort(removed.begin(), removed.end());
+  EXPECT_EQ(removed, (std::vector<std::uint32_t>{0, 1, 2, 3, 4}));
+}
+
+// Due nodes whose bucket failed to file its other nodes are not handed out then, but at the
+// next tick, with the rest.
+TEST(TimerWheel, DueNodesOfABucketThatFailedComeOutAtTheNextTick) {
+  fake_nodes nodes(6);
+  hd::timer_wheel wheel(0);
+  for (std::uint32_t i = 0; i < 6; ++i) {
+    nodes.t[i].at = i % 2 == 0 ? 70 * ms : 100 * ms;  // one level-1 bucket: 67 to 134 ms
+    wheel.schedule(nodes, i, 0);
+  }
+  std::vector<std::uint32_t> removed;
+  auto expire = [&](std::span<const std::uint32_t> due, std::size_t& done) {
+    for (std::uint32_t i : due) {
+      removed.push_back(i);
+      ++done;
+    }
+  };
+  hotpath_test::fail_allocation_in = 0;  // the first node that moves down fails
+  EXPECT_THROW(wheel.advance(nodes, 75 * ms, expire), std::bad_alloc);
+  hotpath_test::fail_allocation_in = -1;
+  EXPECT_TRUE(removed.empty());
+  for (std::uint32_t i = 0; i < 6; ++i)
+    EXPECT_EQ(nodes.l[i].timer_bucket, nodes.l[0].timer_bucket) << i;
+  wheel.advance(nodes, 77 * ms, expire);
+  std::sort(removed.begin(), removed.end());
+  EXPECT_EQ(removed, (std::vector<std::uint32_t>{0, 2, 4}));
+  wheel.advance(nodes, 103 * ms, expire);
+  std::sort(removed.begin(), removed.end());
+  EXPECT_EQ(removed, (std::vector<std::uint32_t>{0, 1, 2, 3, 4, 5}));
 }

@@ -92,9 +92,10 @@ class timer_wheel {
   /// Moves the wheel to `now`: files the nodes not yet due lower down, and hands the nodes due
   /// to expire(std::span<const std::uint32_t> due, std::size_t& done), a bucket's worth at a
   /// time, already off the wheel (expire must not take other nodes off it). expire removes them
-  /// in order and counts each one removed in `done`; if it throws, the nodes from `done` on go
-  /// back on the wheel, to be handed out again at the next tick (unless filing them fails for
-  /// want of memory: then they stay off it). Costs a compare when no 1 ms tick has passed.
+  /// in order and counts each one removed in `done`. If it throws, or a node cannot be filed
+  /// lower down for want of memory, the bucket keeps every node it has not finished with and
+  /// the wheel drains it again at the next tick; the exception reaches the caller. Costs a
+  /// compare when no 1 ms tick has passed.
   template <class Nodes, class Expire>
   void advance(Nodes& n, std::int64_t now, Expire&& expire) {
     if ((now >> shift(0)) == last_tick_) return;
@@ -105,8 +106,14 @@ class timer_wheel {
       if (target < from) continue;
       done_[l] = target;
       std::int64_t count = target - from + 1 < per_level ? target - from + 1 : per_level;
-      for (std::int64_t t = from; t < from + count; ++t)
-        drain(n, l * per_level + static_cast<int>(t & (per_level - 1)), now, expire);
+      for (std::int64_t t = from; t < from + count; ++t) {
+        try {
+          drain(n, l * per_level + static_cast<int>(t & (per_level - 1)), now, expire);
+        } catch (...) {
+          done_[l] = t - 1;  // this bucket and the ones after it are drained at the next tick
+          throw;
+        }
+      }
     }
   }
 
@@ -157,34 +164,42 @@ class timer_wheel {
         }
       }
     } catch (...) {
-      // Filing a timer could not allocate: the nodes not yet handled leave the wheel (reads
-      // still see them expire, and eviction still removes them), so that none claims a slot.
-      for (++k; k < count; ++k)
-        n.links(nodes[k]).timer_bucket = detached;
-      nodes.resize(due);
-      if (due != 0) hand_out(n, nodes, now, expire);
+      // Filing a node lower down could not allocate: the due nodes and those not yet handled
+      // go back in the bucket, none handed out.
+      put_back(n, b, 0, due, k, count);
       throw;
     }
-    nodes.resize(due);
-    if (due != 0) hand_out(n, nodes, now, expire);
-  }
-
-  // Hands the due nodes to expire; those it did not remove when it threw (a key's or value's
-  // copy for the listener, say) are filed again. Their deadline has passed, so they go in the
-  // next bucket of level 0 to drain.
-  template <class Nodes, class Expire>
-  void hand_out(Nodes& n, std::vector<std::uint32_t>& nodes, std::int64_t now, Expire& expire) {
     std::size_t done = 0;
     try {
-      expire(std::span<const std::uint32_t>(nodes), done);
+      expire(std::span<const std::uint32_t>(nodes.data(), due), done);
     } catch (...) {
-      try {
-        for (std::size_t k = done; k < nodes.size(); ++k)
-          schedule(n, nodes[k], now);
-      } catch (const std::bad_alloc&) {  // the rest stay off the wheel, as before
-      }
+      put_back(n, b, done, due, due, due);  // the due nodes expire did not remove
       throw;
     }
+  }
+
+  // Files the nodes [a, a_end) and [c, c_end) of a failed drain's copy back in bucket b, with
+  // whatever was filed there since the drain began. It allocates nothing: they were all in the
+  // bucket when the drain took it, so the copy's storage holds them.
+  template <class Nodes>
+  void put_back(Nodes& n, int b, std::size_t a, std::size_t a_end, std::size_t c,
+                std::size_t c_end) noexcept {
+    std::vector<std::uint32_t>& nodes = spare_;
+    std::vector<std::uint32_t>& bucket = buckets_[static_cast<std::size_t>(b)];
+    std::size_t size = 0;
+    for (std::size_t k = a; k < a_end; ++k)
+      nodes[size++] = nodes[k];
+    for (std::size_t k = c; k < c_end; ++k)
+      nodes[size++] = nodes[k];
+    nodes.resize(size + bucket.size());  // within the capacity
+    for (std::uint32_t i : bucket)
+      nodes[size++] = i;
+    for (std::size_t k = 0; k < size; ++k) {
+      node_links& l = n.links(nodes[k]);
+      l.timer_bucket = static_cast<std::uint16_t>(b);
+      l.timer_slot = static_cast<std::uint32_t>(k);
+    }
+    bucket.swap(nodes);
   }
 
   std::array<std::vector<std::uint32_t>, levels * per_level> buckets_;
