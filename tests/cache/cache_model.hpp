@@ -14,18 +14,27 @@
 // - size(), weight() and every count of stats() against the model;
 // - after cleanup(), nothing is left two ticks of the timer wheel past its deadline.
 // At the end, time moves an hour on: everything with a deadline must be reclaimed; then clear.
+//
+// With allocation faults on (in a binary that includes failing_new.hpp), an
+// operation's first byte also says whether one of its first four allocations fails. A call
+// that then throws std::bad_alloc must have stored nothing, and must have counted nothing in
+// stats() but what it did before the allocation: a loader that ran. A removal it made first
+// (an expiry on its way) is told to the listener. Everything above is checked as before.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
+#include "fail_allocation.hpp"
 #include "hotpath/cache.hpp"
 #include "hotpath/core/clock.hpp"
 
@@ -74,7 +83,10 @@ class cache_model {
   // The wheel reclaims an entry within two of its 2^20 ns ticks.
   static constexpr std::int64_t slack_ns = std::int64_t{2} << 20;
 
-  cache_model() : cache_(options(), clk_) {}
+  /// `faults`: whether operations may be made to fail an allocation (see fail_allocation_in).
+  explicit cache_model(bool faults = false) : faults_(faults), cache_(options(), clk_) {
+    told_.reserve(64);
+  }
 
   std::string run(const std::uint8_t* data, std::size_t size) {
     for (std::size_t p = 0; p + 1 < size && error_.empty(); p += 2) {
@@ -104,7 +116,9 @@ class cache_model {
       o.ttl = std::chrono::nanoseconds(ttl_ns);
     o.refresh_ahead = std::chrono::nanoseconds(refresh_ns);
     o.on_removal = [this](const int& k, const int& v, hotpath::removal_cause why) {
+      long armed = std::exchange(fail_allocation_in, -1);  // the model's own record never fails
       told_.push_back({k, v, why});
+      fail_allocation_in = armed;
     };
     return o;
   }
@@ -134,8 +148,55 @@ class cache_model {
     if constexpr (Ttl == ttl_kind::after_access) pool_[k].deadline = now_ + ttl_ns;
   }
 
+  // Runs one call into the cache with the allocation failure this operation arms, if any.
+  template <class F>
+  decltype(auto) call(F&& f) {
+    struct disarm {
+      ~disarm() { fail_allocation_in = -1; }
+    } guard;
+    fail_allocation_in = armed_;
+    return std::forward<F>(f)();
+  }
+
+  // Settles an operation whose call threw std::bad_alloc. In stats() it may have counted the
+  // lookups of `looked_up` it made before the failure (in order), and nothing else, but for a
+  // loader that ran (the caller counts it). It stored nothing, unless it was a put over a live
+  // entry that got as far as replacing it (the listener heard the old value replaced) before
+  // an eviction for the heavier value failed: the cache may then stay over its capacity until
+  // its next write. `attempted`: the entry it tried to add, counted by evictions before the
+  // failure. A timer-wheel bucket whose expiry failed is drained again at the next tick.
+  void faulted(op o, int k, bool was_live, std::optional<entry> attempted = std::nullopt,
+               std::vector<int> looked_up = {}) {
+    ++faults_seen_;
+    fault_tick_ = now_ >> 20;
+    hotpath::cache_stats st = cache_.stats();
+    std::uint64_t hits = 0, misses = 0;
+    std::size_t counted = 0;
+    bool match = st.hits == hits_ && st.misses == misses_;
+    for (std::size_t j = 0; j < looked_up.size() && !match; ++j) {
+      ++(live(looked_up[j]) ? hits : misses);
+      match = st.hits == hits_ + hits && st.misses == misses_ + misses;
+      counted = j + 1;
+    }
+    if (!match) {
+      fail("a call that failed miscounted its lookups");
+      return;
+    }
+    for (std::size_t j = 0; j < counted; ++j) {
+      if (live(looked_up[j])) accessed(looked_up[j]);
+    }
+    hits_ += hits;
+    misses_ += misses;
+    bool replaced = false;
+    for (const told& t : told_)
+      replaced = replaced || (t.key == k && t.cause == hotpath::removal_cause::replaced);
+    if (replaced) over_ok_ = true;
+    settle(o, k, was_live, attempted, replaced);
+  }
+
   void step(std::uint8_t which, std::uint8_t arg) {
     int k = arg % keys;
+    armed_ = faults_ && which / 16 >= 1 && which / 16 <= 4 ? which / 16 - 1 : -1;
     std::string at = " of key " + std::to_string(k);
     switch (which % 16) {
       case 0:
@@ -145,23 +206,35 @@ class cache_model {
         int v = ++values_;
         bool was_live = live(k);
         std::int64_t ttl = 0;
-        if constexpr (Ttl == ttl_kind::after_write) {
-          if (which % 16 == 13) {
-            ttl = std::int64_t{700'000'000} * (arg % 5 + 1);
-            cache_.put(k, v, std::chrono::nanoseconds(ttl));
+        try {
+          if constexpr (Ttl == ttl_kind::after_write) {
+            if (which % 16 == 13) {
+              ttl = std::int64_t{700'000'000} * (arg % 5 + 1);
+              call([&] { cache_.put(k, v, std::chrono::nanoseconds(ttl)); });
+            } else {
+              call([&] { cache_.put(k, v); });
+            }
           } else {
-            cache_.put(k, v);
+            call([&] { cache_.put(k, v); });
           }
-        } else {
-          cache_.put(k, v);
+        } catch (const std::bad_alloc&) {
+          return faulted(op::put, k, was_live, entry{v, write_deadline(k, v, ttl), weight_of(v)});
         }
         settle(op::put, k, was_live, entry{v, write_deadline(k, v, ttl), weight_of(v)});
+        if (cache_.weight() > capacity) fail("a put returned with the weight over the capacity");
         return;
       }
       case 3: {
         int v = ++values_;
         bool was_live = live(k);
-        bool stored = cache_.put_if_absent(k, v);
+        bool stored = false;
+        try {
+          stored = call([&] { return cache_.put_if_absent(k, v); });
+        } catch (const std::bad_alloc&) {
+          std::optional<entry> tried;
+          if (!was_live) tried = entry{v, write_deadline(k, v), weight_of(v)};
+          return faulted(op::put_if_absent, k, was_live, tried);
+        }
         // A value heavier than the capacity is not kept: told as evicted at once.
         if (stored != (!was_live && weight_of(v) <= capacity))
           fail("put_if_absent" + at + " returned " + std::to_string(stored));
@@ -177,13 +250,23 @@ class cache_model {
         return;
       case 7: {
         bool was_live = live(k);
-        if (cache_.erase(k) != was_live) fail("erase" + at + " answered wrong");
+        try {
+          if (call([&] { return cache_.erase(k); }) != was_live)
+            fail("erase" + at + " answered wrong");
+        } catch (const std::bad_alloc&) {
+          return faulted(op::erase, k, was_live);
+        }
         settle(op::erase, k, was_live, std::nullopt);
         return;
       }
       case 8: {
         bool was_live = live(k);
-        if (cache_.contains(k) != was_live) fail("contains" + at + " answered wrong");
+        try {
+          if (call([&] { return cache_.contains(k); }) != was_live)
+            fail("contains" + at + " answered wrong");
+        } catch (const std::bad_alloc&) {
+          return faulted(op::contains, k, was_live);
+        }
         settle(op::contains, k, was_live, std::nullopt);
         return;
       }
@@ -198,10 +281,14 @@ class cache_model {
         settle(op::advance, k, false, std::nullopt);
         return;
       case 12:
-        cache_.cleanup();
+        try {
+          call([&] { cache_.cleanup(); });
+        } catch (const std::bad_alloc&) {
+          return faulted(op::cleanup, k, false);
+        }
         settle(op::cleanup, k, false, std::nullopt);
         for (auto& [key, e] : pool_) {
-          if (e.deadline != never && e.deadline + slack_ns <= now_)
+          if (e.deadline != never && e.deadline + slack_ns <= now_ && now_ >> 20 != fault_tick_)
             fail("cleanup left key " + std::to_string(key) + " past its deadline");
         }
         return;
@@ -209,7 +296,11 @@ class cache_model {
         if (arg < 64) {
           double fraction = arg / 63.0;
           limit_ = static_cast<std::uint64_t>(static_cast<double>(capacity) * fraction);
-          cache_.shrink_to(fraction);
+          try {
+            call([&] { cache_.shrink_to(fraction); });
+          } catch (const std::bad_alloc&) {
+            return faulted(op::shrink, k, false);
+          }
           settle(op::shrink, k, false, std::nullopt);
           if (cache_.weight() > limit_) fail("shrink_to left more than its limit");
         } else {
@@ -218,11 +309,21 @@ class cache_model {
         return;
       default:
         if (arg < 16) {
-          cache_.clear();
+          try {
+            call([&] { cache_.clear(); });
+          } catch (const std::bad_alloc&) {
+            return faulted(op::clear, k, false);
+          }
           settle(op::clear, k, false, std::nullopt);
           if (!pool_.empty()) fail("clear left entries untold");
         } else {
-          auto got = cache_.get_all(std::vector<int>{k, (k + 1) % keys});
+          std::vector<int> both{k, (k + 1) % keys};
+          std::vector<std::optional<int>> got;
+          try {
+            got = call([&] { return cache_.get_all(both); });
+          } catch (const std::bad_alloc&) {
+            return faulted(op::get, k, false, std::nullopt, both);
+          }
           check_got(k, got.at(0));
           check_got((k + 1) % keys, got.at(1));
           settle(op::get, k, false, std::nullopt);
@@ -231,7 +332,13 @@ class cache_model {
   }
 
   void get(int k) {
-    check_got(k, cache_.get(k));
+    std::optional<int> got;
+    try {
+      got = call([&] { return cache_.get(k); });
+    } catch (const std::bad_alloc&) {
+      return faulted(op::get, k, false, std::nullopt, {k});
+    }
+    check_got(k, got);
     settle(op::get, k, false, std::nullopt);
   }
   // Checks a get's result, before settle() applies what the listener heard.
@@ -253,13 +360,22 @@ class cache_model {
     std::optional<int> got;
     bool threw = false;
     try {
-      got = cache_.get_or_load(k, [&]() -> int {
-        ++calls;
-        if (throws) throw std::runtime_error("load failed");
-        return v;
+      got = call([&] {
+        return cache_.get_or_load(k, [&]() -> int {
+          ++calls;
+          if (throws) throw std::runtime_error("load failed");
+          return v;
+        });
       });
     } catch (const std::runtime_error&) {
       threw = true;
+    } catch (const std::bad_alloc&) {
+      // The loader ran or not; if it did, its result counts, but nothing was stored.
+      if (calls != 0) ++(throws ? failures_ : loads_);
+      std::optional<entry> tried;
+      if (calls != 0 && !throws) tried = entry{v, write_deadline(k, v), weight_of(v)};
+      bool refresh = was_live && refresh_ns > 0 && now_ >= pool_[k].deadline - refresh_ns;
+      return faulted(refresh ? op::put : op::load, k, was_live, tried, {k});
     }
     std::optional<entry> added;
     bool refresh = was_live && refresh_ns > 0 && now_ >= pool_[k].deadline - refresh_ns;
@@ -296,7 +412,8 @@ class cache_model {
 
   // Applies what the listener heard during one operation on key k (was_live: k's entry was live
   // before it), then adds the entry the operation stored, if any.
-  void settle(op o, int k, bool was_live, std::optional<entry> added) {
+  // `keep`: whether the operation stored `added` (false: it failed, and added is what it tried).
+  void settle(op o, int k, bool was_live, std::optional<entry> added, bool keep = true) {
     std::uint64_t weight = 0;
     for (auto& [key, e] : pool_)
       weight += e.weight;
@@ -336,8 +453,9 @@ class cache_model {
           evicted_weight_ += e.weight;
           break;
       }
-      // A load tells what it stored evicted before what its lookup found expired.
-      if (evicting && t.cause != hotpath::removal_cause::evicted && o != op::load)
+      // A load tells what it stored evicted before what its lookup found expired; a write to
+      // a cache left over its capacity evicts the excess before it writes.
+      if (evicting && t.cause != hotpath::removal_cause::evicted && o != op::load && !over_ok_)
         fail(what + " told after an eviction of the same operation");
       if (held) {
         pool_.erase(it);
@@ -348,7 +466,7 @@ class cache_model {
       }
     }
     told_.clear();
-    if (added) {
+    if (added && keep) {
       if (pool_.count(k) != 0) {
         fail("key " + std::to_string(k) + "'s old value was not told as replaced");
         return;
@@ -364,7 +482,8 @@ class cache_model {
     std::string at = " after operation " + std::to_string(step);
     if (cache_.size() != pool_.size()) fail("size() " + std::to_string(cache_.size()) + at);
     if (cache_.weight() != weight) fail("weight() " + std::to_string(cache_.weight()) + at);
-    if (cache_.weight() > capacity) fail("weight() over the capacity" + at);
+    if (cache_.weight() > capacity && !over_ok_) fail("weight() over the capacity" + at);
+    if (over_ok_ && cache_.weight() <= capacity) over_ok_ = false;
     hotpath::cache_stats s = cache_.stats();
     if (s.hits != hits_ || s.misses != misses_) fail("hits or misses miscounted" + at);
     if (s.loads != loads_ || s.load_failures != failures_) fail("loads miscounted" + at);
@@ -387,6 +506,10 @@ class cache_model {
     check_totals(0);
   }
 
+  bool faults_;
+  long armed_ = -1;
+  std::int64_t fault_tick_ = -1;  // the wheel's tick of the last failed call
+  bool over_ok_ = false;          // a failed heavier put left the weight over the capacity
   hotpath::manual_clock clk_;
   std::vector<told> told_;
   Cache cache_;
@@ -397,6 +520,11 @@ class cache_model {
   std::uint64_t hits_ = 0, misses_ = 0, loads_ = 0, failures_ = 0;
   std::uint64_t evictions_ = 0, evicted_weight_ = 0, expirations_ = 0;
   std::string error_;
+  std::uint64_t faults_seen_ = 0;
+
+ public:
+  /// Calls that threw std::bad_alloc (with faults on).
+  [[nodiscard]] std::uint64_t faults_seen() const { return faults_seen_; }
 };
 
 namespace model_policies {
@@ -433,11 +561,16 @@ using all = std::tuple<
 }  // namespace model_policies
 
 /// Runs the check with configuration `I` of model_policies::all.
+/// With `faults`, operations fail allocations too; `faulted`, if given, counts the calls that
+/// threw std::bad_alloc.
 template <std::size_t I>
-std::string run_model(const std::uint8_t* data, std::size_t size) {
+std::string run_model(const std::uint8_t* data, std::size_t size, bool faults = false,
+                      std::uint64_t* faulted = nullptr) {
   using c = std::tuple_element_t<I, model_policies::all>;
-  cache_model<c> m;
-  return m.run(data, size);
+  cache_model<c> m(faults);
+  std::string err = m.run(data, size);
+  if (faulted != nullptr) *faulted += m.faults_seen();
+  return err;
 }
 
 }  // namespace hotpath_test

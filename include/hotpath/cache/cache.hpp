@@ -19,10 +19,11 @@
 // Values are returned by copy, never by reference, so nothing a caller holds can dangle when
 // the entry is evicted; cache std::shared_ptr<const T> for large values.
 //
-// Capacity: the total weight never exceeds options.capacity once a put returns. Sharding splits
-// the capacity evenly among shards, and each shard evicts on its own, so the eviction order is
-// exact per shard; an entry heavier than its shard's share (or than 2^32 - 1) is not stored,
-// and the listener hears it as evicted.
+// Capacity: the total weight never exceeds options.capacity once a put returns (but after a
+// heavier put whose eviction failed: see Failures). Sharding splits the capacity evenly among
+// shards, and each shard evicts on its own, so the eviction order is exact per shard; an entry
+// heavier than its shard's share (or than 2^32 - 1) is not stored, and the listener hears it
+// as evicted.
 //
 // get_or_load: concurrent misses on one key run the loader once; every waiter gets its value or
 // its exception, and a failed load is not cached. A put, erase or clear of the key while its
@@ -35,10 +36,15 @@
 // reaches the caller; the cache itself is already consistent. A get_or_load that leads a load
 // runs and stores it first, so that its waiters are never stranded.
 //
-// Failures: a put whose TTL function, value copy or allocation throws stores nothing. Any
-// operation that throws (a key's operator==, an allocation) after reclaiming expired entries
-// on its way has the listener told of them first. Keys must be equal to themselves, as
-// in any hash map: a NaN key is stored anew by every put and never found by a get, and every
+// Failures: a put or a load whose TTL function, value copy, allocation or eviction throws
+// stores nothing. One exception: a heavier value over a live entry whose eviction fails stays
+// stored (the listener hears the old value replaced), and its shard stays over its capacity
+// until its next write evicts the excess. Any operation that throws (a key's operator==, an
+// allocation) after removing entries on its way (expired, or evicted before the failure) has
+// the listener told of them first. A lookup is counted in stats() once made, even if the call
+// then fails (an allocation for its load). Expired entries whose reclaiming failed are
+// reclaimed at the timer wheel's next tick. Keys must be equal to themselves, as in any hash
+// map: a NaN key is stored anew by every put and never found by a get, and every
 // get_or_load of one runs its loader.
 //
 // Thread safety: every member may be called from any thread concurrently (with
@@ -1073,6 +1079,15 @@ class cache {
   // new entry was too heavy to keep.
   bool store(locked_key& at, std::uint32_t i, K&& k, V&& v, std::uint64_t w,
              std::chrono::nanoseconds ttl) {
+    if constexpr (!unit_weight) {
+      // A heavier value whose eviction failed left the shard over its capacity (replace()).
+      // The excess goes first, so that this write fails without storing or stores for good,
+      // within the capacity. It may evict k's own entry.
+      if (at.s.weight.get() > at.s.capacity) [[unlikely]] {
+        evict_to(at.s, at.s.capacity, at.ev);
+        if (i != detail::nil_node && at.s.nodes[i].links.queue == 0) i = detail::nil_node;
+      }
+    }
     if (i != detail::nil_node) {
       replace(at, i, std::move(v), w, ttl);
       return true;
@@ -1088,8 +1103,10 @@ class cache {
     shard& s = at.s;
     node& n = s.nodes[i];
     if (w > s.capacity || w > std::numeric_limits<std::uint32_t>::max()) {
-      // Too heavy to keep: the old entry is replaced and the new one evicted at once.
+      // Too heavy to keep: the old entry is replaced and the new one evicted at once. Room for
+      // both records first, so that the listener hears both or the put changes nothing.
       K key = n.key();
+      room_for(at.ev, 2);
       remove(s, i, removal_cause::replaced, at.ev);
       reject(s, std::move(key), std::move(v), w, at.ev);
       return;
@@ -1124,6 +1141,8 @@ class cache {
       n.timer.at = due;
       s.wheel.schedule_at(nv, i, bucket);
     }
+    // If this eviction fails (room for the listener's records, the user's hash in a duel), the
+    // new value stays and the shard over its capacity until the next write (see store()).
     if (heavier) evict_to(s, s.capacity, at.ev);
   }
 
@@ -1183,14 +1202,27 @@ class cache {
       n.timer.at = due;
       s.wheel.schedule_at(nv, i, bucket);
     }
-    evict_to(s, s.capacity, ev);
+    try {
+      evict_to(s, s.capacity, ev);
+    } catch (...) {
+      // An eviction failed (room for the listener's record, a copy for it, the user's hash in
+      // an admission duel): the new entry comes back out unheard, so that the put stores
+      // nothing; what was evicted before the failure stays evicted and is told.
+      if (n.links.queue != 0) {
+        auto at = position_of(s, i);
+        drop(s, i);
+        s.table.erase(at);
+      }
+      throw;
+    }
     return true;
   }
 
   void reject(shard& s, K&& k, V&& v, std::uint64_t w, removals& ev) {
+    // The record first: if it cannot be made, nothing was counted.
+    if (opts_.on_removal) ev.push_back({std::move(k), std::move(v), removal_cause::evicted});
     s.evictions.add(1);
     s.evicted_weight.add(w);
-    if (opts_.on_removal) ev.push_back({std::move(k), std::move(v), removal_cause::evicted});
   }
 
   std::uint32_t allocate(shard& s) {
@@ -1416,8 +1448,8 @@ class cache {
   }
 
   // Removes the expired nodes `due` (off the wheel already), counting them in `done` (if one
-  // throws, the wheel files the rest again). The table lookups of a whole batch run first, back
-  // to back, so that their cache misses overlap instead of queueing behind the list and
+  // throws, the wheel keeps the rest for its next tick). The table lookups of a whole batch run
+  // first, back to back, so that their cache misses overlap instead of queueing behind the list and
   // listener work of each removal; then each node goes by its table position.
   void expire(shard& s, std::span<const std::uint32_t> due, std::size_t& done, removals& ev) {
     auto& found = s.expiring_positions;
@@ -1451,20 +1483,27 @@ class cache {
         ev.push_back({n.key(), n.value(), cause});  // a throw leaves the node whole
       }
     }
-    auto nv = view(s);
-    std::uint64_t w = nv.weight(i);
-    s.policy.on_remove(nv, i);
-    if constexpr (expiring) s.wheel.unschedule(nv, i);
-    s.weight.add(0 - w);
-    s.live.add(0 - std::uint64_t{1});
+    std::uint64_t w = drop(s, i);
     if (cause == removal_cause::evicted) {
       s.evictions.add(1);
       s.evicted_weight.add(w);
     } else if (cause == removal_cause::expired) {
       s.expirations.add(1);
     }
-    n.destroy();
+  }
+
+  // Takes node i out of the policy, the wheel and the shard's totals, and frees it (not out of
+  // the table); returns its weight.
+  std::uint64_t drop(shard& s, std::uint32_t i) {
+    auto nv = view(s);
+    std::uint64_t w = nv.weight(i);
+    s.policy.on_remove(nv, i);
+    if constexpr (expiring) s.wheel.unschedule(nv, i);
+    s.weight.add(0 - w);
+    s.live.add(0 - std::uint64_t{1});
+    s.nodes[i].destroy();
     release(s, i);
+    return w;
   }
 
   using flight_position = typename decltype(shard::inflight)::iterator;
