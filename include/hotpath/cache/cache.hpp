@@ -1494,7 +1494,7 @@ class cache {
 
   // Takes node i out of the policy, the wheel and the shard's totals, and frees it (not out of
   // the table); returns its weight.
-  std::uint64_t drop(shard& s, std::uint32_t i) {
+  HOTPATH_ALWAYS_INLINE std::uint64_t drop(shard& s, std::uint32_t i) {
     auto nv = view(s);
     std::uint64_t w = nv.weight(i);
     s.policy.on_remove(nv, i);

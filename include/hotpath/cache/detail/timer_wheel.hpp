@@ -169,6 +169,7 @@ class timer_wheel {
       put_back(n, b, 0, due, k, count);
       throw;
     }
+    if (due == 0) return;
     std::size_t done = 0;
     try {
       expire(std::span<const std::uint32_t>(nodes.data(), due), done);
