@@ -15,11 +15,14 @@
 // - after cleanup(), nothing is left two ticks of the timer wheel past its deadline.
 // At the end, time moves an hour on: everything with a deadline must be reclaimed; then clear.
 //
-// With allocation faults on (in a binary that includes failing_new.hpp), an
-// operation's first byte also says whether one of its first four allocations fails. A call
-// that then throws std::bad_alloc must have stored nothing, and must have counted nothing in
-// stats() but what it did before the allocation: a loader that ran. A removal it made first
-// (an expiry on its way) is told to the listener. Everything above is checked as before.
+// With faults on, an operation's first byte also says whether one of its first four
+// allocations fails (in a binary that includes failing_new.hpp), or one of its first four
+// calls of the key hash (in the configurations that use countdown_hash, which throws a
+// std::bad_alloc too, as a hash that allocates would). A call that then throws must have
+// stored nothing, and counted in stats() only the lookups it made before the failure and a
+// loader that ran; what it removed on its way (an expiry, an eviction) is told to the
+// listener. See faulted() for the one write that keeps its value. Everything above is checked
+// as before.
 #pragma once
 
 #include <chrono>
@@ -45,6 +48,23 @@ enum class ttl_kind { none, after_write, after_access, per_entry };
 /// Weights 1 to 4, by value.
 struct weigh_by_value {
   std::size_t operator()(const int& v) const { return static_cast<std::size_t>(v % 4) + 1; }
+};
+
+/// The number of calls of countdown_hash on this thread, counting down, until one throws
+/// (-1: none does).
+inline thread_local long fail_hash_in = -1;
+
+/// What countdown_hash throws.
+struct hash_failure : std::bad_alloc {
+  [[nodiscard]] const char* what() const noexcept override { return "hash failed"; }
+};
+
+/// std::hash<int>, but for the call where fail_hash_in runs out.
+struct countdown_hash {
+  std::size_t operator()(int k) const {
+    if (fail_hash_in >= 0 && fail_hash_in-- == 0) throw hash_failure();
+    return std::hash<int>{}(k);
+  }
 };
 
 /// A per_entry TTL of 0.5 to 3.5 s, by value.
@@ -83,7 +103,7 @@ class cache_model {
   // The wheel reclaims an entry within two of its 2^20 ns ticks.
   static constexpr std::int64_t slack_ns = std::int64_t{2} << 20;
 
-  /// `faults`: whether operations may be made to fail an allocation (see fail_allocation_in).
+  /// `faults`: whether operations may be made to fail an allocation or a hash call.
   explicit cache_model(bool faults = false) : faults_(faults), cache_(options(), clk_) {
     told_.reserve(64);
   }
@@ -152,9 +172,13 @@ class cache_model {
   template <class F>
   decltype(auto) call(F&& f) {
     struct disarm {
-      ~disarm() { fail_allocation_in = -1; }
+      ~disarm() {
+        fail_allocation_in = -1;
+        fail_hash_in = -1;
+      }
     } guard;
-    fail_allocation_in = armed_;
+    fail_allocation_in = armed_ < 4 ? armed_ : -1;
+    fail_hash_in = armed_ >= 4 ? armed_ - 4 : -1;
     return std::forward<F>(f)();
   }
 
@@ -196,7 +220,8 @@ class cache_model {
 
   void step(std::uint8_t which, std::uint8_t arg) {
     int k = arg % keys;
-    armed_ = faults_ && which / 16 >= 1 && which / 16 <= 4 ? which / 16 - 1 : -1;
+    // 1 to 4: an allocation fails; 5 to 8: a call of the hash.
+    armed_ = faults_ && which / 16 >= 1 && which / 16 <= 8 ? which / 16 - 1 : -1;
     std::string at = " of key " + std::to_string(k);
     switch (which % 16) {
       case 0:
@@ -507,7 +532,7 @@ class cache_model {
   }
 
   bool faults_;
-  long armed_ = -1;
+  long armed_ = -1;               // 0 to 3: that allocation fails; 4 to 7: that hash call, less 4
   std::int64_t fault_tick_ = -1;  // the wheel's tick of the last failed call
   bool over_ok_ = false;          // a failed heavier put left the weight over the capacity
   hotpath::manual_clock clk_;
@@ -532,20 +557,21 @@ using hotpath::manual_clock;
 namespace ev = hotpath::eviction;
 namespace ex = hotpath::expiry;
 namespace lk = hotpath::locking;
+using hash = hotpath::cache_hash<countdown_hash>;
 // Every eviction policy, every expiry, weights (some too heavy to keep), refresh_ahead, and all
-// three lockings.
+// three lockings; four with a hash that fails on demand.
 using all = std::tuple<
     model_config<hotpath::cache<int, int, ev::lru, manual_clock, lk::none>, ttl_kind::none, false>,
     model_config<hotpath::cache<int, int, ev::slru, manual_clock>, ttl_kind::none, false>,
     model_config<hotpath::cache<int, int, manual_clock>, ttl_kind::none, false>,
-    model_config<hotpath::cache<int, int, manual_clock, weigh_by_value, lk::none>, ttl_kind::none,
-                 true>,
+    model_config<hotpath::cache<int, int, manual_clock, weigh_by_value, lk::none, hash>,
+                 ttl_kind::none, true>,
     model_config<hotpath::cache<int, int, ex::after_write, manual_clock, ev::lru>,
                  ttl_kind::after_write, false>,
-    model_config<hotpath::cache<int, int, ex::after_access, manual_clock>, ttl_kind::after_access,
-                 false>,
+    model_config<hotpath::cache<int, int, ex::after_access, manual_clock, hash>,
+                 ttl_kind::after_access, false>,
     model_config<hotpath::cache<int, int, ex::per_entry<ttl_by_value>, manual_clock, ev::slru,
-                                weigh_by_value>,
+                                weigh_by_value, hash>,
                  ttl_kind::per_entry, true>,
     model_config<
         hotpath::cache<int, int, ex::after_write, manual_clock, weigh_by_value, lk::shared_reads>,
@@ -554,8 +580,8 @@ using all = std::tuple<
     model_config<hotpath::cache<int, int, ex::after_access, manual_clock, ev::slru, weigh_by_value>,
                  ttl_kind::after_access, true, 3>,
     // get_or_load reloads a hit within refresh_ahead of its deadline.
-    model_config<hotpath::cache<int, int, ex::after_write, manual_clock>, ttl_kind::after_write,
-                 false, 8, 1'000'000'000>,
+    model_config<hotpath::cache<int, int, ex::after_write, manual_clock, hash>,
+                 ttl_kind::after_write, false, 8, 1'000'000'000>,
     model_config<hotpath::cache<int, int, ex::per_entry<ttl_by_value>, manual_clock, ev::lru>,
                  ttl_kind::per_entry, false, 8, 400'000'000>>;
 }  // namespace model_policies
