@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "cache_test_util.hpp"
+#include "failing_new.hpp"  // this binary's allocations fail on demand
 #include "hotpath/core/clock.hpp"
 #include "hotpath/metrics/registry.hpp"
 
@@ -871,14 +872,18 @@ TEST(Cache, AHashThatThrowsWhileTheTableGrowsLosesNoEntry) {
 // so a read of a value written for another key would show, and every value written ends in
 // exactly one place: still in the cache, or reported once to the listener. (A loaded value may
 // also end nowhere: a write of its key during the load wins and the load is not stored.)
-template <class Locking, std::uint32_t threads>
+// With `faults`, one call in eight fails one of its first four allocations: a write that throws
+// must have stored nothing, so its value ends nowhere.
+template <class Locking, std::uint32_t threads, bool faults = false>
 void concurrent_use_loses_nothing() {
   constexpr std::uint32_t ops = 40'000;
   enum : std::uint8_t { unused, put_value, loaded_value };
   std::vector<std::uint8_t> kind(threads * ops, unused);  // each thread writes its own range
   std::vector<std::atomic<int>> seen(threads * ops);
   std::atomic<std::uint64_t> wrong{0};
-  std::atomic<std::uint64_t> lookups{0};  // gets and get_or_loads: each a hit or a miss
+  std::atomic<std::uint64_t> lookups{0};         // gets and get_or_loads: each a hit or a miss
+  std::atomic<std::uint64_t> failed_lookups{0};  // counted or not, by where they failed
+  std::atomic<std::uint64_t> failed{0};
   auto account = [&](int k, std::uint64_t v) {
     if (static_cast<int>(v >> 32) != k) ++wrong;
     ++seen[static_cast<std::size_t>(v & 0xffffffffu)];
@@ -906,30 +911,39 @@ void concurrent_use_loses_nothing() {
         int k = static_cast<int>(rng() % 1000);
         std::uint32_t id = t * ops + i;
         std::uint64_t v = (static_cast<std::uint64_t>(k) << 32) | id;
-        switch (rng() % 4) {
-          case 0:
-            c.put(k, v);
-            kind[id] = put_value;
-            break;
-          case 1:
-            if (c.put_if_absent(k, v)) kind[id] = put_value;
-            break;
-          case 2:
-            if (auto got = c.get(k); got && static_cast<int>(*got >> 32) != k) ++wrong;
-            ++lookups;
-            break;
-          default:
-            if (rng() % 2 == 0) {
-              c.erase(k);
-            } else {
-              auto got = c.get_or_load(k, [&] {
-                kind[id] = loaded_value;
-                return v;
-              });
-              if (static_cast<int>(got >> 32) != k) ++wrong;
+        std::uint32_t op = rng() % 4;
+        std::uint32_t coin = rng() % 2;
+        if (faults && rng() % 8 == 0) hotpath_test::fail_allocation_in = rng() % 4;
+        try {
+          switch (op) {
+            case 0:
+              c.put(k, v);
+              kind[id] = put_value;
+              break;
+            case 1:
+              if (c.put_if_absent(k, v)) kind[id] = put_value;
+              break;
+            case 2:
+              if (auto got = c.get(k); got && static_cast<int>(*got >> 32) != k) ++wrong;
               ++lookups;
-            }
+              break;
+            default:
+              if (coin == 0) {
+                c.erase(k);
+              } else {
+                auto got = c.get_or_load(k, [&] {
+                  kind[id] = loaded_value;
+                  return v;
+                });
+                if (static_cast<int>(got >> 32) != k) ++wrong;
+                ++lookups;
+              }
+          }
+        } catch (const std::bad_alloc&) {
+          ++failed;
+          if (op == 2 || (op == 3 && coin == 1)) ++failed_lookups;
         }
+        hotpath_test::fail_allocation_in = -1;
       }
     });
   }
@@ -950,7 +964,14 @@ void concurrent_use_loses_nothing() {
   EXPECT_EQ(c.weight(), present);
   EXPECT_EQ(wrong.load(), 0u);
   auto st = c.stats();
-  EXPECT_EQ(st.hits + st.misses, lookups.load() + 1000);  // each counted once, on one path
+  if (faults) {
+    EXPECT_GT(failed.load(), 100u);
+    EXPECT_GE(st.hits + st.misses, lookups.load() + 1000);
+    EXPECT_LE(st.hits + st.misses, lookups.load() + failed_lookups.load() + 1000);
+  } else {
+    EXPECT_EQ(failed.load(), 0u);
+    EXPECT_EQ(st.hits + st.misses, lookups.load() + 1000);  // each counted once, on one path
+  }
   std::size_t lost = 0, twice = 0, stray = 0;
   for (std::size_t id = 0; id < kind.size(); ++id) {
     int n = seen[id].load();
@@ -971,6 +992,10 @@ TEST(Cache, ConcurrentUseWithSharedReadsLosesNothingAndMixesNothingUp) {
   // Reader slots are two per CPU (at most 16): on a machine of up to 2 CPUs, as in CI, 8 threads
   // share the 4 slots.
   concurrent_use_loses_nothing<hotpath::locking::shared_reads, 8>();
+}
+
+TEST(Cache, ConcurrentUseWithFailingAllocationsLosesNothing) {
+  concurrent_use_loses_nothing<hotpath::locking::sharded, 4, true>();
 }
 
 }  // namespace
