@@ -26,6 +26,14 @@ struct fake_nodes {
 
 constexpr std::int64_t ms = 1'000'000;
 
+// An expire callback that removes every node handed to it, recording it in `removed`.
+auto recording(std::vector<std::uint32_t>& removed) {
+  return [&removed](std::span<const std::uint32_t> due, std::size_t& done) {
+    removed.insert(removed.end(), due.begin(), due.end());
+    done = due.size();
+  };
+}
+
 }  // namespace
 
 TEST(TimerWheel, EveryScheduledNodeExpiresOnceWithinTwoTicksAndUnscheduledOnesNever) {
@@ -85,10 +93,7 @@ TEST(TimerWheel, RescheduledAndFarTimersExpireAtTheirNewTime) {
   nodes.t[0].at = 50 * ms;
   wheel.schedule(nodes, 0, 0);
   std::vector<std::uint32_t> order;
-  auto expire = [&](std::span<const std::uint32_t> due, std::size_t& done) {
-    order.insert(order.end(), due.begin(), due.end());
-    done = due.size();
-  };
+  auto expire = recording(order);
   wheel.advance(nodes, 10 * ms, expire);
   EXPECT_EQ(order, (std::vector<std::uint32_t>{1}));
   wheel.advance(nodes, 60 * ms, expire);
@@ -178,12 +183,7 @@ TEST(TimerWheel, ABucketThatCannotFileItsNodesLowerDownKeepsThemForTheNextTick) 
   }
   const std::uint16_t upper = nodes.l[0].timer_bucket;
   std::vector<std::uint32_t> removed;
-  auto expire = [&](std::span<const std::uint32_t> due, std::size_t& done) {
-    for (std::uint32_t i : due) {
-      removed.push_back(i);
-      ++done;
-    }
-  };
+  auto expire = recording(removed);
   // Moving down, the first node makes room for four in its new bucket (an allocation), and
   // the fifth needs more: that second allocation fails.
   hotpath_test::fail_allocation_in = 1;
@@ -214,12 +214,7 @@ TEST(TimerWheel, DueNodesOfABucketThatFailedComeOutAtTheNextTick) {
     wheel.schedule(nodes, i, 0);
   }
   std::vector<std::uint32_t> removed;
-  auto expire = [&](std::span<const std::uint32_t> due, std::size_t& done) {
-    for (std::uint32_t i : due) {
-      removed.push_back(i);
-      ++done;
-    }
-  };
+  auto expire = recording(removed);
   hotpath_test::fail_allocation_in = 0;  // the first node that moves down fails
   EXPECT_THROW(wheel.advance(nodes, 75 * ms, expire), std::bad_alloc);
   hotpath_test::fail_allocation_in = -1;
