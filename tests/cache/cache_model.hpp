@@ -168,7 +168,8 @@ class cache_model {
     if constexpr (Ttl == ttl_kind::after_access) pool_[k].deadline = now_ + ttl_ns;
   }
 
-  // Runs one call into the cache with the allocation failure this operation arms, if any.
+  // Runs one call into the cache with the failure this operation arms (an allocation or a hash
+  // call), if any.
   template <class F>
   decltype(auto) call(F&& f) {
     struct disarm {

@@ -180,8 +180,8 @@ class timer_wheel {
   }
 
   // Files the nodes [a, a_end) and [c, c_end) of a failed drain's copy back in bucket b, with
-  // whatever was filed there since the drain began. It allocates nothing: they were all in the
-  // bucket when the drain took it, so the copy's storage holds them.
+  // whatever was filed there since the drain began. It allocates nothing: all of them were in
+  // the bucket when the drain took it, so they fit in the copy, which only shrinks.
   template <class Nodes>
   void put_back(Nodes& n, int b, std::size_t a, std::size_t a_end, std::size_t c,
                 std::size_t c_end) noexcept {
@@ -192,7 +192,7 @@ class timer_wheel {
       nodes[size++] = nodes[k];
     for (std::size_t k = c; k < c_end; ++k)
       nodes[size++] = nodes[k];
-    nodes.resize(size + bucket.size());  // within the capacity
+    nodes.resize(size + bucket.size());  // no more than it held
     for (std::uint32_t i : bucket)
       nodes[size++] = i;
     for (std::size_t k = 0; k < size; ++k) {
