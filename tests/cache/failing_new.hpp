@@ -38,6 +38,36 @@ void* operator new(std::size_t n, std::align_val_t a) {
 void* operator new[](std::size_t n, std::align_val_t a) {
   return hotpath_test::detail::allocate(n, static_cast<std::size_t>(a));
 }
+// The nothrow forms too: a library that calls them (libFuzzer does) must not get memory that
+// the sanitizer's own operator new allocated and this operator delete frees.
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  try {
+    return hotpath_test::detail::allocate(n, 0);
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+  try {
+    return hotpath_test::detail::allocate(n, 0);
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
+}
+void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  try {
+    return hotpath_test::detail::allocate(n, static_cast<std::size_t>(a));
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
+}
+void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  try {
+    return hotpath_test::detail::allocate(n, static_cast<std::size_t>(a));
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
+}
 void operator delete(void* p) noexcept {
   hotpath_test::detail::deallocate(p);
 }
@@ -60,5 +90,17 @@ void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
   hotpath_test::detail::deallocate(p);
 }
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
+  hotpath_test::detail::deallocate(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  hotpath_test::detail::deallocate(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  hotpath_test::detail::deallocate(p);
+}
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+  hotpath_test::detail::deallocate(p);
+}
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
   hotpath_test::detail::deallocate(p);
 }
