@@ -1,6 +1,6 @@
 // libFuzzer target: the cache's listener model check (tests/cache/cache_model.hpp) on arbitrary
 // operation streams. The first byte picks the configuration, and whether operations fail
-// allocations; every two bytes after it are an operation.
+// allocations and hash calls; every two bytes after it are an operation.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                std::make_index_sequence<configs>());
   if (!err.empty()) {
     std::fprintf(stderr, "cache model, configuration %zu%s: %s\n", data[0] % configs,
-                 faults ? " with allocation failures" : "", err.c_str());
+                 faults ? " with failures" : "", err.c_str());
     std::abort();
   }
   return 0;
