@@ -274,28 +274,10 @@ class cache_model {
       case 6:
         get(k);
         return;
-      case 7: {
-        bool was_live = live(k);
-        try {
-          if (call([&] { return cache_.erase(k); }) != was_live)
-            fail("erase" + at + " answered wrong");
-        } catch (const std::bad_alloc&) {
-          return faulted(op::erase, k, was_live);
-        }
-        settle(op::erase, k, was_live, std::nullopt);
-        return;
-      }
-      case 8: {
-        bool was_live = live(k);
-        try {
-          if (call([&] { return cache_.contains(k); }) != was_live)
-            fail("contains" + at + " answered wrong");
-        } catch (const std::bad_alloc&) {
-          return faulted(op::contains, k, was_live);
-        }
-        settle(op::contains, k, was_live, std::nullopt);
-        return;
-      }
+      case 7:
+        return ask(op::erase, "erase", k, [&] { return cache_.erase(k); });
+      case 8:
+        return ask(op::contains, "contains", k, [&] { return cache_.contains(k); });
       case 9:
       case 10:
         load(k, which % 16 == 10);
@@ -355,6 +337,19 @@ class cache_model {
           settle(op::get, k, false, std::nullopt);
         }
     }
+  }
+
+  // erase or contains: whether k's entry was live.
+  template <class F>
+  void ask(op o, const char* name, int k, F&& f) {
+    bool was_live = live(k);
+    try {
+      if (call(std::forward<F>(f)) != was_live)
+        fail(std::string(name) + " of key " + std::to_string(k) + " answered wrong");
+    } catch (const std::bad_alloc&) {
+      return faulted(o, k, was_live);
+    }
+    settle(o, k, was_live, std::nullopt);
   }
 
   void get(int k) {
