@@ -25,6 +25,7 @@
 // as before.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <limits>
@@ -155,6 +156,16 @@ class cache_model {
       default:
         return now_ + (ttl > 0 ? ttl : ttl_ns);
     }
+  }
+  // Whether get_or_load of k reloads it: within refresh_ahead of its deadline or, with
+  // per_entry, within half its TTL if that is shorter.
+  bool refresh_due(int k, bool was_live) const {
+    if (!was_live || refresh_ns == 0) return false;
+    const entry& e = pool_.at(k);
+    std::int64_t lead = refresh_ns;
+    if constexpr (Ttl == ttl_kind::per_entry)
+      lead = std::min(lead, ttl_by_value{}(k, e.value).count() / 2);
+    return now_ >= e.deadline - lead;
   }
   bool live(int k) const {
     auto it = pool_.find(k);
@@ -395,11 +406,10 @@ class cache_model {
       if (calls != 0) ++(throws ? failures_ : loads_);
       std::optional<entry> tried;
       if (calls != 0 && !throws) tried = entry{v, write_deadline(k, v), weight_of(v)};
-      bool refresh = was_live && refresh_ns > 0 && now_ >= pool_[k].deadline - refresh_ns;
-      return faulted(refresh ? op::put : op::load, k, was_live, tried, {k});
+      return faulted(refresh_due(k, was_live) ? op::put : op::load, k, was_live, tried, {k});
     }
     std::optional<entry> added;
-    bool refresh = was_live && refresh_ns > 0 && now_ >= pool_[k].deadline - refresh_ns;
+    bool refresh = refresh_due(k, was_live);
     if (refresh) {
       // A hit close to its deadline reloads; a failed reload keeps the value found.
       ++hits_;

@@ -465,6 +465,49 @@ TEST(Cache, RefreshAheadReloadsAHotEntryBeforeItExpires) {
   EXPECT_EQ(c.stats().load_failures, 1u);
 }
 
+// With per_entry, an entry whose own TTL is under twice refresh_ahead would always be within
+// refresh_ahead of its deadline, and so reloaded on every hit; it is reloaded once half its TTL
+// has passed instead. An entry with a long TTL keeps the refresh_ahead lead.
+TEST(Cache, ARefreshOfAShortLivedEntryWaitsForHalfItsTtl) {
+  using namespace std::chrono_literals;
+  struct ttl_of_value {  // 1 s for odd values, 10 s for even ones
+    std::chrono::nanoseconds operator()(const int&, const int& v) const {
+      return v % 2 != 0 ? std::chrono::nanoseconds(1s) : std::chrono::nanoseconds(10s);
+    }
+  };
+  hotpath::manual_clock clk;
+  hotpath::cache<int, int, hotpath::expiry::per_entry<ttl_of_value>, hotpath::manual_clock> c(
+      {.capacity = 10, .refresh_ahead = 2s}, clk);
+  int calls = 0;
+  auto odd = [&] {
+    ++calls;
+    return 2 * calls + 1;
+  };
+  EXPECT_EQ(c.get_or_load(1, odd), 3);  // t = 0: loaded, expires at 1 s
+  clk.advance(499ms);
+  EXPECT_EQ(c.get_or_load(1, odd), 3);  // within 2 s of its deadline, but not half way yet
+  EXPECT_EQ(calls, 1);
+  clk.advance(1ms);
+  EXPECT_EQ(c.get_or_load(1, odd), 5);  // 500 ms: reloaded, expires at 1.5 s
+  EXPECT_EQ(c.get_or_load(1, odd), 5);
+  clk.advance(499ms);
+  EXPECT_EQ(c.get_or_load(1, odd), 5);
+  EXPECT_EQ(calls, 2);
+  clk.advance(1ms);
+  EXPECT_EQ(c.get_or_load(1, odd), 7);  // 1 s
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(c.stats().misses, 1u);
+
+  int even_calls = 0;
+  auto even = [&] { return 2 * ++even_calls; };
+  EXPECT_EQ(c.get_or_load(2, even), 2);  // t = 1 s: expires at 11 s
+  clk.advance(7999ms);
+  EXPECT_EQ(c.get_or_load(2, even), 2);  // 9 s: not yet within 2 s
+  clk.advance(1ms);
+  EXPECT_EQ(c.get_or_load(2, even), 4);  // within 2 s of its deadline
+  EXPECT_EQ(even_calls, 2);
+}
+
 // A refresh that stores its value reports the listener's exception over the value it replaced,
 // as any write does; a refresh that fails to load still returns the current value quietly.
 TEST(Cache, AListenerThatThrowsOverARefreshReachesTheCaller) {

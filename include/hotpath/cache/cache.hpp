@@ -122,6 +122,8 @@ struct cache_options {
   /// get_or_load() reloads an entry this close to its expiry, once, while other callers keep
   /// getting the current value: hot keys never miss at expiry. Zero: off. Needs
   /// expiry::after_write (shorter than ttl) or per_entry; others are rejected at construction.
+  /// With per_entry, an entry whose TTL is under twice this is reloaded once half its TTL has
+  /// passed (so a reload is due at most once per half TTL, not on every hit).
   std::chrono::nanoseconds refresh_ahead = std::chrono::nanoseconds::zero();
   /// Told of every entry that leaves the cache, with the reason.
   std::function<void(const K&, const V&, removal_cause)> on_removal = {};
@@ -985,10 +987,23 @@ class cache {
     }
   }
 
+  // Whether a hit on node i at `now` reloads it. With per_entry, an entry whose own TTL is
+  // under twice refresh_ahead is reloaded in the second half of its life instead: else its every
+  // hit would reload it (each reload's TTL puts it within refresh_ahead of its deadline again),
+  // as fast as the loader runs, for as long as the key is read.
   bool refresh_due(shard& s, std::uint32_t i, std::int64_t now) const {
     if constexpr (expiring) {
-      return opts_.refresh_ahead > std::chrono::nanoseconds::zero() &&
-             now >= s.nodes[i].timer.at - opts_.refresh_ahead.count();  // no overflow at max
+      if (opts_.refresh_ahead <= std::chrono::nanoseconds::zero()) return false;
+      node& n = s.nodes[i];
+      std::int64_t lead = opts_.refresh_ahead.count();
+      if (now < n.timer.at - lead) return false;  // no overflow: the deadline is at least 0
+      if constexpr (is_per_entry) {
+        // The TTL the entry was written with: the function's, for the same key and value.
+        lead = std::min(lead, ttl_for(n.key(), n.value(), no_ttl).count() / 2);
+        return now >= n.timer.at - lead;
+      } else {
+        return true;
+      }
     } else {
       (void)s;
       (void)i;
