@@ -391,13 +391,16 @@ class cache_model {
     bool was_live = live(k);
     std::optional<int> got;
     bool threw = false;
+    bool fired = false;  // the armed failure happened, inside the call, without reaching us
     try {
       got = call([&] {
-        return cache_.get_or_load(k, [&]() -> int {
+        int r = cache_.get_or_load(k, [&]() -> int {
           ++calls;
           if (throws) throw std::runtime_error("load failed");
           return v;
         });
+        fired = armed_ >= 0 && (armed_ < 4 ? fail_allocation_in : fail_hash_in) == -1;
+        return r;
       });
     } catch (const std::runtime_error&) {
       threw = true;
@@ -410,7 +413,13 @@ class cache_model {
     }
     std::optional<entry> added;
     bool refresh = refresh_due(k, was_live);
-    if (refresh) {
+    if (refresh && fired && calls == 0 && !threw) {
+      // A refresh that could not start (its flight's allocation, or a hash call for it,
+      // failed) is skipped: the value found comes back, and nothing changes.
+      refresh = false;
+      ++hits_;
+      if (got != pool_[k].value) fail("a refresh that could not start lost the value found");
+    } else if (refresh) {
       // A hit close to its deadline reloads; a failed reload keeps the value found.
       ++hits_;
       if (calls != 1 || threw) fail("get_or_load did not refresh key " + std::to_string(k));

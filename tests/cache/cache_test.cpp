@@ -508,6 +508,34 @@ TEST(Cache, ARefreshOfAShortLivedEntryWaitsForHalfItsTtl) {
   EXPECT_EQ(even_calls, 2);
 }
 
+// A hit due for a refresh returns the value it found when the refresh cannot start: neither the
+// flight (the first allocation) nor its place in the flight map (the second) could be made. No
+// half-registered flight stays behind: the next hit refreshes.
+TEST(Cache, AHitWhoseRefreshCannotStartReturnsTheValueFound) {
+  using namespace std::chrono_literals;
+  for (long failing : {0L, 1L}) {
+    hotpath::manual_clock clk;
+    hotpath::cache<int, int, hotpath::expiry::after_write, hotpath::manual_clock> c(
+        {.capacity = 10, .ttl = 10s, .refresh_ahead = 2s}, clk);
+    int version = 0;
+    auto load = [&] { return ++version; };
+    EXPECT_EQ(c.get_or_load(1, load), 1);
+    clk.advance(9s);  // within 2 s of the deadline
+    c.cleanup();      // the wheel files the entry lower down now, not in the call below
+    hotpath_test::fail_allocation_in = failing;
+    int got = c.get_or_load(1, load);
+    bool failed = hotpath_test::fail_allocation_in == -1;
+    hotpath_test::fail_allocation_in = -1;
+    EXPECT_TRUE(failed) << "allocation " << failing << " was never made";
+    EXPECT_EQ(got, 1);
+    EXPECT_EQ(version, 1);  // no load ran
+    EXPECT_EQ(c.stats().hits, 1u);
+    EXPECT_EQ(c.stats().loads, 1u);
+    EXPECT_EQ(c.get_or_load(1, load), 2);  // the next hit refreshes
+    EXPECT_EQ(c.get(1), 2);
+  }
+}
+
 // A refresh that stores its value reports the listener's exception over the value it replaced,
 // as any write does; a refresh that fails to load still returns the current value quietly.
 TEST(Cache, AListenerThatThrowsOverARefreshReachesTheCaller) {
