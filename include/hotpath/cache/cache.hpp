@@ -43,8 +43,9 @@
 // allocation) after removing entries on its way (expired, or evicted before the failure) has
 // the listener told of them first. A lookup is counted in stats() once made, even if the call
 // then fails (an allocation for its load). A get_or_load hit whose early refresh cannot start
-// (no memory for it) returns the value it found, unrefreshed. Expired entries whose reclaiming
-// failed are reclaimed at the timer wheel's next tick. Keys must be equal to themselves, as in any
+// (no memory for it, or the key's hash or operator== throws in the map of loads in flight)
+// returns the value it found, unrefreshed. Expired entries whose reclaiming failed are
+// reclaimed at the timer wheel's next tick. Keys must be equal to themselves, as in any
 // hash map: a NaN key is stored anew by every put and never found by a get, and every get_or_load
 // of one runs its loader.
 //
@@ -354,9 +355,9 @@ class cache {
         r.f->leader = std::this_thread::get_id();
         at.s.inflight.emplace(k, r.f);
       } catch (...) {
-        // A refresh that cannot start (no memory for its flight, or the key's hash throws in
-        // the flight map) is skipped: the caller gets the value it found, and a later hit
-        // tries again. A miss has no value to fall back on.
+        // A refresh that cannot start (no memory for its flight, or the key's hash or
+        // operator== throws in the flight map) is skipped: the caller gets the value it found, and
+        // a later hit tries again. A miss has no value to fall back on.
         if (!r.hit) throw;
         r.f.reset();
         return r;
