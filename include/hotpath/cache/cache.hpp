@@ -1007,10 +1007,12 @@ class cache {
       if (opts_.refresh_ahead <= std::chrono::nanoseconds::zero()) return false;
       node& n = s.nodes[i];
       std::int64_t lead = opts_.refresh_ahead.count();
-      if (now < n.timer.at - lead) return false;  // no overflow: the deadline is at least 0
+      if (now < n.timer.at - lead) return false;  // no overflow: a deadline is not near the minimum
       if constexpr (is_per_entry) {
-        // The TTL the entry was written with: the function's, for the same key and value.
-        lead = std::min(lead, ttl_for(n.key(), n.value(), no_ttl).count() / 2);
+        // The TTL the entry was written with: the function's, for the same key and value (one
+        // of zero or less, an entry expired at once, is no lead at all).
+        std::int64_t half = ttl_for(n.key(), n.value(), no_ttl).count() / 2;
+        lead = std::clamp<std::int64_t>(half, 0, lead);
         return now >= n.timer.at - lead;
       } else {
         return true;
