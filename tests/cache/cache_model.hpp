@@ -21,8 +21,9 @@
 // std::bad_alloc too, as a hash that allocates would). A call that then throws must have
 // stored nothing, and counted in stats() only the lookups it made before the failure and a
 // loader that ran; what it removed on its way (an expiry, an eviction) is told to the
-// listener. See faulted() for the one write that keeps its value. Everything above is checked
-// as before.
+// listener. See faulted() for the one write that keeps its value. A get_or_load hit whose
+// refresh could not start because of the failure returns the value found, and changes nothing.
+// Everything above is checked as before.
 #pragma once
 
 #include <algorithm>
