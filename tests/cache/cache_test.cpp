@@ -444,11 +444,18 @@ TEST(Cache, APutDuringALoadWinsOverTheLoadedValue) {
   EXPECT_FALSE(c.contains(2));
 }
 
+// The refresh tests' cache: a TTL of 10 s, reloaded by get_or_load in its last 2 s.
+using refreshing_cache =
+    hotpath::cache<int, int, hotpath::expiry::after_write, hotpath::manual_clock>;
+refreshing_cache make_refreshing(hotpath::manual_clock& clk) {
+  using namespace std::chrono_literals;
+  return refreshing_cache({.capacity = 10, .ttl = 10s, .refresh_ahead = 2s}, clk);
+}
+
 TEST(Cache, RefreshAheadReloadsAHotEntryBeforeItExpires) {
   using namespace std::chrono_literals;
   hotpath::manual_clock clk;
-  hotpath::cache<int, int, hotpath::expiry::after_write, hotpath::manual_clock> c(
-      {.capacity = 10, .ttl = 10s, .refresh_ahead = 2s}, clk);
+  refreshing_cache c = make_refreshing(clk);
   int version = 0;
   auto load = [&] { return ++version; };
   EXPECT_EQ(c.get_or_load(1, load), 1);
@@ -515,8 +522,7 @@ TEST(Cache, AHitWhoseRefreshCannotStartReturnsTheValueFound) {
   using namespace std::chrono_literals;
   for (long failing : {0L, 1L}) {
     hotpath::manual_clock clk;
-    hotpath::cache<int, int, hotpath::expiry::after_write, hotpath::manual_clock> c(
-        {.capacity = 10, .ttl = 10s, .refresh_ahead = 2s}, clk);
+    refreshing_cache c = make_refreshing(clk);
     int version = 0;
     auto load = [&] { return ++version; };
     EXPECT_EQ(c.get_or_load(1, load), 1);
@@ -811,8 +817,7 @@ TEST(Cache, AValueThatCannotBeStoredStillReachesTheWaiters) {
 TEST(Cache, PutIfAbsentLeavesARefreshAloneAndReportsARejectedValue) {
   using namespace std::chrono_literals;
   hotpath::manual_clock clk;
-  hotpath::cache<int, int, hotpath::expiry::after_write, hotpath::manual_clock> c(
-      {.capacity = 10, .ttl = 10s, .refresh_ahead = 2s}, clk);
+  refreshing_cache c = make_refreshing(clk);
   EXPECT_EQ(c.get_or_load(1, [] { return 1; }), 1);
   clk.advance(9s);
   EXPECT_EQ(c.get_or_load(1,
