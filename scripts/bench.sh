@@ -25,7 +25,10 @@ for bin in build/release/bench/bench_*; do
   name=$(basename "$bin")
   [ -n "$filter" ] && [[ "$name" != *"$filter"* ]] && continue
   echo "== $name"
-  "$bin" --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
+  # Repetitions in random interleaved order: a shared machine's speed can drift by 2x over minutes,
+  # and run back to back the peer's repetitions and hotpath's would fall in different phases.
+  "$bin" --benchmark_repetitions="$reps" --benchmark_enable_random_interleaving=true \
+    --benchmark_report_aggregates_only=true \
     --benchmark_out="$results/$name.json" --benchmark_out_format=json
   ran=$((ran + 1))
 done
