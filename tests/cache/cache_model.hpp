@@ -159,10 +159,15 @@ class cache_model {
     }
   }
   // Whether get_or_load of k reloads it: within refresh_ahead of its deadline or, with
-  // per_entry, within half its TTL if that is shorter.
+  // per_entry, within half its TTL if that is shorter; and not held by a failed refresh of the
+  // same entry, halfway from that failure to the deadline.
   bool refresh_due(int k, bool was_live) const {
     if (!was_live || refresh_ns == 0) return false;
     const entry& e = pool_.at(k);
+    if (auto h = holds_.find(k);
+        h != holds_.end() && h->second.value == e.value && now_ < h->second.retry_at) {
+      return false;
+    }
     std::int64_t lead = refresh_ns;
     if constexpr (Ttl == ttl_kind::per_entry)
       lead = std::min(lead, ttl_by_value{}(k, e.value).count() / 2);
@@ -426,7 +431,9 @@ class cache_model {
       if (calls != 1 || threw) fail("get_or_load did not refresh key " + std::to_string(k));
       if (throws) {
         ++failures_;
-        if (got != pool_[k].value) fail("a failed refresh lost the value found");
+        const entry& e = pool_[k];
+        if (got != e.value) fail("a failed refresh lost the value found");
+        holds_[k] = {now_ + (e.deadline - now_) / 2, e.value};
       } else {
         ++loads_;
         if (got != v) fail("a refresh did not return the loaded value");
@@ -555,6 +562,12 @@ class cache_model {
   std::vector<told> told_;
   Cache cache_;
   std::map<int, entry> pool_;
+  // The refreshes that failed: k's entry of that value is not refreshed again before retry_at.
+  struct hold {
+    std::int64_t retry_at;
+    int value;
+  };
+  std::map<int, hold> holds_;
   std::int64_t now_ = 0;
   int values_ = 0;
   std::uint64_t limit_ = 0;

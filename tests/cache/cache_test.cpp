@@ -472,6 +472,134 @@ TEST(Cache, RefreshAheadReloadsAHotEntryBeforeItExpires) {
   EXPECT_EQ(c.stats().load_failures, 1u);
 }
 
+// A refresh whose loader throws holds the entry's next refresh until half the time left to its
+// deadline has passed, so that a backend that is down sees a few reloads of a hot key, not one
+// per hit. A write of the key drops the hold; a miss after the entry expires loads at once.
+TEST(Cache, AFailedRefreshWaitsHalfwayToTheDeadlineBeforeTheNextOne) {
+  using namespace std::chrono_literals;
+  hotpath::manual_clock clk;
+  refreshing_cache c = make_refreshing(clk);  // TTL 10 s, refresh_ahead 2 s
+  int calls = 0;
+  auto down = [&]() -> int {
+    ++calls;
+    throw std::runtime_error("down");
+  };
+  auto up = [&] { return 100 + ++calls; };
+  EXPECT_EQ(c.get_or_load(1, up), 101);  // t = 0: expires at 10 s
+  clk.advance(8s);
+  EXPECT_EQ(c.get_or_load(1, down), 101);  // the refresh fails: held until 9 s
+  EXPECT_EQ(calls, 2);
+  clk.advance(999ms);
+  EXPECT_EQ(c.get_or_load(1, up), 101);  // 8.999 s: held, no load
+  EXPECT_EQ(c.get_or_load(1, down), 101);
+  EXPECT_EQ(calls, 2);
+  clk.advance(1ms);
+  EXPECT_EQ(c.get_or_load(1, down), 101);  // 9 s: tried again, fails: held until 9.5 s
+  EXPECT_EQ(calls, 3);
+  clk.advance(499ms);
+  EXPECT_EQ(c.get_or_load(1, up), 101);
+  EXPECT_EQ(calls, 3);
+  clk.advance(1ms);
+  EXPECT_EQ(c.get_or_load(1, up), 104);  // 9.5 s: the backend is back; expires at 19.5 s
+  EXPECT_EQ(calls, 4);
+  hotpath::cache_stats st = c.stats();
+  EXPECT_EQ(st.hits, 6u);
+  EXPECT_EQ(st.misses, 1u);
+  EXPECT_EQ(st.loads, 2u);
+  EXPECT_EQ(st.load_failures, 2u);
+
+  // The new entry is not held: its first hit within 2 s of its deadline refreshes.
+  clk.advance(8s);                         // 17.5 s
+  EXPECT_EQ(c.get_or_load(1, down), 104);  // held until 18.5 s
+  EXPECT_EQ(calls, 5);
+  // A put of the key drops the hold, even one that gives the entry the same node and deadline.
+  c.put(1, 7, 2s);
+  EXPECT_EQ(c.get_or_load(1, up), 106);  // 17.5 s, within 2 s of 19.5 s: refreshed at once
+  EXPECT_EQ(calls, 6);
+
+  // A hold left on an entry that then expires does not keep the miss after it from loading.
+  clk.advance(9999ms);  // 27.499 s: the entry (stored at 17.5 s) expires at 27.5 s
+  EXPECT_EQ(c.get_or_load(1, down), 106);  // held until 27.4995 s
+  EXPECT_EQ(calls, 7);
+  clk.advance(1ms);
+  EXPECT_FALSE(c.get(1).has_value());
+  EXPECT_EQ(c.get_or_load(1, up), 108);  // loaded by this miss, not answered by the old failure
+  EXPECT_EQ(calls, 8);
+}
+
+// Threads that hit a key due for a refresh while its backend is down share one failed reload:
+// the hold it leaves answers every other hit with the current value until the clock moves.
+TEST(Cache, ThreadsHittingAKeyWhoseRefreshFailedShareOneLoad) {
+  using namespace std::chrono_literals;
+  hotpath::manual_clock clk;
+  refreshing_cache c = make_refreshing(clk);
+  EXPECT_EQ(c.get_or_load(1, [] { return 7; }), 7);
+  clk.advance(9s);  // within 2 s of the deadline
+  constexpr int threads = 4;
+  constexpr int calls = 2000;
+  std::atomic<int> loads{0};
+  std::atomic<int> sevens{0};
+  std::latch start(threads);
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t) {
+    ts.emplace_back([&] {
+      start.arrive_and_wait();
+      for (int j = 0; j < calls; ++j) {
+        int v = c.get_or_load(1, [&]() -> int {
+          loads.fetch_add(1);
+          throw std::runtime_error("down");
+        });
+        if (v == 7) sevens.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : ts)
+    t.join();
+  EXPECT_EQ(loads.load(), 1);
+  EXPECT_EQ(sevens.load(), threads * calls);
+  hotpath::cache_stats st = c.stats();
+  EXPECT_EQ(st.hits, std::uint64_t{threads * calls});
+  EXPECT_EQ(st.load_failures, 1u);
+}
+
+// The holds of failed refreshes on keys never read again do not pile up: a later failed refresh
+// sweeps out those that are over. Beside the cache under test runs a twin that gets the same
+// calls but plain gets for the failing refreshes, so that both file the same entries in their
+// timer wheels; the memory the first holds beyond the twin's peaks at the same count over the
+// 200th to 400th keys as over the 800th to 1000th.
+TEST(Cache, HoldsOfFailedRefreshesAreSweptOut) {
+  using namespace std::chrono_literals;
+  hotpath::manual_clock clk;
+  refreshing_cache c = make_refreshing(clk);
+  refreshing_cache twin = make_refreshing(clk);
+  long held = 0;  // allocations live from c's calls, less those from twin's
+  auto count = [&held](long sign, auto&& call) {
+    long before = hotpath_test::live_allocations;
+    call();
+    held += sign * (hotpath_test::live_allocations - before);
+  };
+  auto up = [] { return 1; };
+  auto down = []() -> int { throw std::runtime_error("down"); };
+  long early = 0;
+  long late = 0;
+  for (int k = 0; k < 1000; ++k) {
+    count(1, [&] { EXPECT_EQ(c.get_or_load(k, up), 1); });  // a miss: expires 10 s on
+    count(-1, [&] { EXPECT_EQ(twin.get_or_load(k, up), 1); });
+    clk.advance(8s);
+    count(1, [&] { EXPECT_EQ(c.get_or_load(k, down), 1); });  // fails: held until 9 s on
+    count(-1, [&] { EXPECT_EQ(twin.get(k), 1); });
+    clk.advance(3s);
+    count(1, [&] { c.cleanup(); });  // the entry expires; its key is never read again
+    count(-1, [&] { twin.cleanup(); });
+    if (k >= 200 && k < 400) early = std::max(early, held);
+    if (k >= 800) late = std::max(late, held);
+  }
+  EXPECT_EQ(c.stats().load_failures, 1000u);
+  EXPECT_EQ(c.size(), 0u);
+  EXPECT_GT(early, 0);
+  EXPECT_EQ(late, early);
+}
+
 // With per_entry, an entry whose own TTL is under twice refresh_ahead would always be within
 // refresh_ahead of its deadline, and so reloaded on every hit; it is reloaded once half its TTL
 // has passed instead. An entry with a long TTL keeps the refresh_ahead lead.

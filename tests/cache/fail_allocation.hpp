@@ -8,4 +8,8 @@ namespace hotpath_test {
 /// them.
 inline thread_local long fail_allocation_in = -1;
 
+/// Allocations made on this thread less those freed on it (counted in a binary that includes
+/// failing_new.hpp).
+inline thread_local long live_allocations = 0;
+
 }  // namespace hotpath_test

@@ -17,11 +17,13 @@ inline void* allocate(std::size_t n, std::size_t align) {
                 ? std::malloc(n)
                 : std::aligned_alloc(align, (n + align - 1) / align * align);
   if (p == nullptr) throw std::bad_alloc();
+  ++live_allocations;
   return p;
 }
 // Not inlined: g++ would see memory from operator new handed to free() and warn, not knowing
 // that this operator new is malloc.
 [[gnu::noinline]] inline void deallocate(void* p) noexcept {
+  if (p != nullptr) --live_allocations;
   std::free(p);
 }
 }  // namespace hotpath_test::detail

@@ -28,7 +28,11 @@
 // get_or_load: concurrent misses on one key run the loader once; every waiter gets its value or
 // its exception, and a failed load is not cached. A put, erase or clear of the key while its
 // load runs wins: the load's result still goes to its waiters but is not stored (a put or erase
-// that throws changes nothing, and the load's result is stored).
+// that throws changes nothing, and the load's result is stored). With refresh_ahead, a hit near
+// its deadline reloads the entry while other callers keep getting the current value; if that
+// loader throws, the caller gets the current value too, and the entry's next refresh waits until
+// half the time then left to its deadline has passed, so a backend that is down sees a few
+// reloads of a hot key before it expires, not one per hit (a write of the key lifts the wait).
 //
 // Removal listener (options.on_removal): called after the shard lock is released, on the
 // thread whose operation removed the entry, once per removed entry, with its cause. If it
@@ -125,7 +129,9 @@ struct cache_options {
   /// getting the current value: hot keys never miss at expiry. Zero: off. Needs
   /// expiry::after_write (shorter than ttl) or per_entry; others are rejected at construction.
   /// With per_entry, an entry whose TTL is under twice this is reloaded once half its TTL has
-  /// passed (so a reload is due at most once per half TTL, not on every hit).
+  /// passed (so a reload is due at most once per half TTL, not on every hit). A reload whose
+  /// loader throws keeps the current value; the next waits until half the time left to the
+  /// deadline has passed.
   std::chrono::nanoseconds refresh_ahead = std::chrono::nanoseconds::zero();
   /// Told of every entry that leaves the cache, with the reason.
   std::function<void(const K&, const V&, removal_cause)> on_removal = {};
@@ -338,22 +344,42 @@ class cache {
     removals ev;
     outcome o = under_lock_told(k, ev, [&](locked_key& at) {
       outcome r;
-      if (std::uint32_t i = live_index(at, k); i != detail::nil_node) {
+      std::uint32_t i = live_index(at, k);
+      flight_position held = at.s.inflight.end();
+      if (i != detail::nil_node) {
         touch(at, i);
         r.hit.emplace(at.s.nodes[i].value());
         at.s.hits.add(1);
-        if (!refresh_due(at.s, i, at.now) || at.s.inflight.contains(k)) return r;
+        if (!refresh_due(at.s, i, at.now)) return r;
+        try {
+          held = find_flight(at.s, k);
+        } catch (...) {
+          return r;  // a refresh that cannot start is skipped (see below)
+        }
+        if (held != at.s.inflight.end() &&
+            (!held->second->cooling || refresh_held(*held->second, at.s, i, at.now))) {
+          return r;  // a load of k is in flight, or a failed refresh holds this one
+        }
       } else {
         count_miss(at);
-        if (auto it = at.s.inflight.find(k); it != at.s.inflight.end()) {
-          r.f = it->second;
+        held = find_flight(at.s, k);
+        if (held != at.s.inflight.end() && !held->second->cooling) {
+          r.f = held->second;
           return r;
         }
       }
       try {
         r.f = std::make_shared<flight>();
         r.f->leader = std::this_thread::get_id();
-        at.s.inflight.emplace(k, r.f);
+        if (r.hit) {
+          r.f->held_node = i;
+          r.f->held_deadline = entry_deadline(at.s, i);
+        }
+        if (held != at.s.inflight.end()) {
+          held->second = r.f;  // in the place of a hold that is over (or was a removed entry's)
+        } else {
+          at.s.inflight.emplace(k, r.f);
+        }
       } catch (...) {
         // A refresh that cannot start (no memory for its flight, or the key's hash or
         // operator== throws in the flight map) is skipped: the caller gets the value it found, and
@@ -628,6 +654,13 @@ class cache {
     std::exception_ptr error;
     bool invalidated = false;  // guarded by the shard's lock; set when taken out of inflight
     std::thread::id leader;    // the thread running the load
+    // A refresh's entry (its node and deadline when the refresh started), and whether its
+    // loader threw: the flight then stays in inflight, finished, holding the entry's next
+    // refresh until retry_at (see hold_refresh). Guarded by the shard's lock.
+    std::uint32_t held_node = detail::nil_node;
+    std::int64_t held_deadline = 0;
+    std::int64_t retry_at = 0;
+    bool cooling = false;
 
     // Releases the waiters once; later calls do nothing. A value that cannot be copied for
     // them (its copy threw) reaches them as that exception.
@@ -754,6 +787,8 @@ class cache {
     shard_total expirations;
     policy_state policy;
     std::unordered_map<K, std::shared_ptr<flight>, hasher> inflight;
+    // inflight's size at which a failed refresh next sweeps out the holds that are over.
+    std::size_t sweep_holds_at = 16;
     [[no_unique_address]] wheel_type wheel;
     std::array<std::uint32_t, read_batch> read_nodes;
     std::array<std::uint64_t, read_batch> read_hashes;
@@ -1592,7 +1627,11 @@ class cache {
     removals ev;
     try {
       under_lock(k, ev, [&](locked_key& at) {
-        drop_flight(at.s, k, f);
+        if (error && still_thrown != nullptr) {
+          hold_refresh(at, k, f);
+        } else {
+          drop_flight(at.s, k, f);
+        }
         if (!error && !f.invalidated) {
           try {
             store(at, live_index(at, k), K(k), V(*v), weigh(k, *v), no_ttl);
@@ -1656,6 +1695,53 @@ class cache {
     }
     forget_flight(s, f);
   }
+  // A refresh whose loader threw holds the entry's next refresh until half the time left to its
+  // deadline has passed (as DHCP retries a lease's renewal): while a backend is down, a hot
+  // entry is reloaded a few times before it expires (at most about log2 of refresh_ahead over
+  // the loader's time), not once per hit, and no hit waits on a load bound to fail. The flight
+  // stays registered, finished, as the hold: a miss or a hit once the hold is over replaces it,
+  // a write or erase of k drops it, and a failed refresh that finds inflight grown sweeps out
+  // the holds that are over.
+  void hold_refresh(locked_key& at, const K& k, flight& f) {
+    shard& s = at.s;
+    if (f.invalidated || f.held_deadline <= at.now) {
+      drop_flight(s, k, f);
+      return;
+    }
+    auto it = s.inflight.find(k);
+    if (it == s.inflight.end() || it->second.get() != &f) {
+      forget_flight(s, f);  // a key not equal to itself (NaN): no later hit can find the hold
+      return;
+    }
+    // The deadline is after now, so their difference fits in 64 unsigned bits.
+    auto left = static_cast<std::uint64_t>(f.held_deadline) - static_cast<std::uint64_t>(at.now);
+    f.retry_at = at.now + static_cast<std::int64_t>(left / 2);
+    f.cooling = true;
+    if (s.inflight.size() >= s.sweep_holds_at) {
+      for (auto h = s.inflight.begin(); h != s.inflight.end();) {
+        if (h->second->cooling && h->second->retry_at <= at.now) {
+          h = s.inflight.erase(h);
+        } else {
+          ++h;
+        }
+      }
+      s.sweep_holds_at = std::max<std::size_t>(16, 2 * s.inflight.size());
+    }
+  }
+  // Whether the hold f, left by a failed refresh, still holds the refresh of node i.
+  static bool refresh_held(const flight& f, shard& s, std::uint32_t i, std::int64_t now) {
+    return now < f.retry_at && f.held_node == i && f.held_deadline == entry_deadline(s, i);
+  }
+  static std::int64_t entry_deadline(shard& s, std::uint32_t i) noexcept {
+    if constexpr (expiring) {
+      return s.nodes[i].timer.at;
+    } else {
+      (void)s;
+      (void)i;
+      return 0;
+    }
+  }
+
   // drop_flight without comparing keys, for when comparing them has just thrown.
   static void forget_flight(shard& s, const flight& f) {
     for (auto it = s.inflight.begin(); it != s.inflight.end(); ++it) {
