@@ -10,7 +10,8 @@
 //   or clear, expired only once the entry's deadline has come, evicted only while the weight is
 //   over the capacity (or the limit of shrink_to);
 // - what the operation returned: a get finds exactly the live entries, erase and contains and
-//   put_if_absent answer by them, a loader runs on a miss or a due refresh and only then;
+//   put_if_absent answer by them, a loader runs on a miss or a due refresh and only then (a
+//   refresh whose loader threw holds the entry's next one until halfway to its deadline);
 // - size(), weight() and every count of stats() against the model;
 // - after cleanup(), nothing is left two ticks of the timer wheel past its deadline.
 // At the end, time moves an hour on: everything with a deadline must be reclaimed; then clear.
