@@ -527,6 +527,78 @@ TEST(Cache, AFailedRefreshWaitsHalfwayToTheDeadlineBeforeTheNextOne) {
   EXPECT_EQ(calls, 8);
 }
 
+// A heavier put whose eviction fails keeps its value (the shard stays over its capacity until its
+// next write), so it wins over what was pending for its key as a put that returns does: the
+// hold of a failed refresh (here with the same node and deadline) and a load in flight.
+using weighted_refreshing =
+    hotpath::cache<int, std::string, hotpath::expiry::after_write, hotpath::manual_clock,
+                   hotpath::weigh_by_size, hotpath::eviction::lru>;
+// Keys 1 to 3 at weight 9 of 10, the clock at 8 s: within 2 s of their deadline. The listener's
+// keys go to `told`.
+struct weighted_refresh_case {
+  hotpath::manual_clock clk;
+  std::vector<int> told;
+  weighted_refreshing c{{.capacity = 10,
+                         .ttl = std::chrono::seconds(10),
+                         .refresh_ahead = std::chrono::seconds(2),
+                         .on_removal = [this](const int& k, const std::string&,
+                                              hotpath::removal_cause) { told.push_back(k); }},
+                        clk};
+  weighted_refresh_case() {
+    c.put(1, "a");
+    c.put(2, "bbbb");
+    c.put(3, "cccc");
+    clk.advance(std::chrono::seconds(8));
+  }
+};
+// Puts "aaaaaa" (weight 6) over key 1 with a 2 s TTL, failing its third allocation: the room
+// for its eviction's listener record, after the value was replaced. True if the put threw and
+// kept its value, over the capacity.
+bool put_heavier_failing(weighted_refreshing& c) {
+  using namespace std::chrono_literals;
+  hotpath_test::fail_allocation_in = 2;
+  bool threw = false;
+  try {
+    c.put(1, "aaaaaa", 2s);
+  } catch (const std::bad_alloc&) {
+    threw = true;
+  }
+  hotpath_test::fail_allocation_in = -1;
+  return threw && c.weight() == 14;
+}
+
+TEST(Cache, AHeavierPutKeptDespiteItsFailedEvictionLiftsAFailedRefreshsHold) {
+  weighted_refresh_case t;
+  auto& c = t.c;
+  EXPECT_EQ(c.get_or_load(1, []() -> std::string { throw std::runtime_error("down"); }), "a");
+  ASSERT_TRUE(put_heavier_failing(c));       // at 8 s with 2 s: the same deadline, 10 s
+  EXPECT_EQ(t.told, (std::vector<int>{1}));  // its old value, replaced
+  EXPECT_EQ(c.get_or_load(1, [] { return std::string("up"); }), "up");  // refreshed at once
+  EXPECT_EQ(c.stats().loads, 1u);
+}
+
+TEST(Cache, AHeavierPutKeptDespiteItsFailedEvictionWinsOverALoadInFlight) {
+  weighted_refresh_case t;
+  auto& c = t.c;
+  std::latch started(1);
+  std::latch go(1);
+  std::string refreshed;
+  std::thread refresh([&] {
+    refreshed = c.get_or_load(1, [&] {
+      started.count_down();
+      go.wait();
+      return std::string("zz");
+    });
+  });
+  started.wait();
+  bool kept = put_heavier_failing(c);
+  go.count_down();
+  refresh.join();
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(refreshed, "zz");     // the refresh's caller gets what it loaded
+  EXPECT_EQ(c.get(1), "aaaaaa");  // but the put's value stays
+}
+
 // Threads that hit a key due for a refresh while its backend is down share one failed reload:
 // the hold it leaves answers every other hit with the current value until the clock moves.
 TEST(Cache, ThreadsHittingAKeyWhoseRefreshFailedShareOneLoad) {

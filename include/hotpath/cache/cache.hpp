@@ -42,8 +42,9 @@
 //
 // Failures: a put or a load whose TTL function, value copy, allocation or eviction throws
 // stores nothing. One exception: a heavier value over a live entry whose eviction fails stays
-// stored (the listener hears the old value replaced), and its shard stays over its capacity
-// until its next write evicts the excess. Any operation that throws (a key's operator==, an
+// stored (the listener hears the old value replaced, and a load of the key in flight is not
+// stored over it, as after a put that returns), and its shard stays over its capacity until its
+// next write evicts the excess. Any operation that throws (a key's operator==, an
 // allocation) after removing entries on its way (expired, or evicted before the failure) has
 // the listener told of them first. A lookup is counted in stats() once made, even if the call
 // then fails (an allocation for its load). A get_or_load hit whose early refresh cannot start
@@ -886,10 +887,11 @@ class cache {
   // What an operation on one key has while it holds the key's shard lock.
   struct locked_key {
     shard& s;
-    std::size_t h;     // the table's hash
-    std::uint64_t m;   // its mix, for the shard and the frequency sketch
-    std::int64_t now;  // the clock in ns (0 without expiry)
-    removals& ev;      // removals to report once the lock is released
+    std::size_t h;       // the table's hash
+    std::uint64_t m;     // its mix, for the shard and the frequency sketch
+    std::int64_t now;    // the clock in ns (0 without expiry)
+    removals& ev;        // removals to report once the lock is released
+    bool wrote = false;  // a value replaced k's (set by replace(), which may throw after it)
   };
 
   // Runs f(locked_key&) under k's shard lock, after advancing the shard's timer wheel, and tells
@@ -1128,7 +1130,10 @@ class cache {
       try {
         kept = store(at, i, std::move(k), std::move(v), w, ttl);
       } catch (...) {
+        // A heavier value whose eviction failed stays stored: it wins over a load of k in flight
+        // (and a failed refresh's hold) as a put that returns does.
         failed = std::current_exception();
+        if (at.wrote) abandon(at.s, pending);
         return false;
       }
       abandon(at.s, pending);  // even if the value was too heavy to keep: it replaced k's
@@ -1186,6 +1191,7 @@ class cache {
       at.ev.push_back({n.key(), std::move_if_noexcept(n.value()), removal_cause::replaced});
     }
     n.value() = std::move(v);
+    at.wrote = true;
     bool heavier = false;
     if constexpr (!unit_weight) {
       std::uint64_t old = n.wt.w;
