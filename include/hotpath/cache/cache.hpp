@@ -1633,11 +1633,7 @@ class cache {
     removals ev;
     try {
       under_lock(k, ev, [&](locked_key& at) {
-        if (error && still_thrown != nullptr) {
-          hold_refresh(at, k, f);
-        } else {
-          drop_flight(at.s, k, f);
-        }
+        if (!error || still_thrown == nullptr || !hold_refresh(at, k, f)) drop_flight(at.s, k, f);
         if (!error && !f.invalidated) {
           try {
             store(at, live_index(at, k), K(k), V(*v), weigh(k, *v), no_ttl);
@@ -1707,18 +1703,13 @@ class cache {
   // the loader's time), not once per hit, and no hit waits on a load bound to fail. The flight
   // stays registered, finished, as the hold: a miss or a hit once the hold is over replaces it,
   // a write or erase of k drops it, and a failed refresh that finds inflight grown sweeps out
-  // the holds that are over.
-  void hold_refresh(locked_key& at, const K& k, flight& f) {
+  // the holds that are over. False if there is nothing to hold (a write came, the entry is due,
+  // or the key is not equal to itself, so that no hit can find the hold): the flight goes.
+  bool hold_refresh(locked_key& at, const K& k, flight& f) {
     shard& s = at.s;
-    if (f.invalidated || f.held_deadline <= at.now) {
-      drop_flight(s, k, f);
-      return;
-    }
+    if (f.invalidated || f.held_deadline <= at.now) return false;
     auto it = s.inflight.find(k);
-    if (it == s.inflight.end() || it->second.get() != &f) {
-      forget_flight(s, f);  // a key not equal to itself (NaN): no later hit can find the hold
-      return;
-    }
+    if (it == s.inflight.end() || it->second.get() != &f) return false;
     // The deadline is after now, so their difference fits in 64 unsigned bits.
     auto left = static_cast<std::uint64_t>(f.held_deadline) - static_cast<std::uint64_t>(at.now);
     f.retry_at = at.now + static_cast<std::int64_t>(left / 2);
@@ -1733,6 +1724,7 @@ class cache {
       }
       s.sweep_holds_at = std::max<std::size_t>(16, 2 * s.inflight.size());
     }
+    return true;
   }
   // Whether the hold f, left by a failed refresh, still holds the refresh of node i.
   static bool refresh_held(const flight& f, shard& s, std::uint32_t i, std::int64_t now) {
