@@ -87,8 +87,7 @@
 #include <utility>
 #include <vector>
 
-#include <boost/unordered/unordered_flat_set.hpp>
-
+#include "hotpath/cache/detail/node_index.hpp"
 #include "hotpath/cache/detail/node_list.hpp"
 #include "hotpath/cache/detail/read_slot_lock.hpp"
 #include "hotpath/cache/detail/timer_wheel.hpp"
@@ -278,7 +277,7 @@ class cache {
         const auto hm = hashes(k);
         shard& s = shard_for(hm.second);
         if (typename shard_lock::scoped_reader r(s.mu, detail::thread_slot()); r)
-          return s.table.find(lookup{&k, hm.first}) != s.table.end();
+          return find_node(s, k, hm.first) != detail::nil_node;
       }
     }
     return with_key(k, [&](locked_key& at) { return live_index(at, k) != detail::nil_node; });
@@ -583,49 +582,10 @@ class cache {
     }
   };
 
-  // boost's rehash moves the table's elements when their move cannot throw, and drops the ones
-  // already moved if the user's hash then throws (the old slots are reset, the new arrays
-  // freed), stranding their nodes; when the copy may throw, it copies them instead and, on a
-  // throw, keeps the old table whole. So a slot_ref says its copy may throw, unless the hash
-  // cannot: the copy itself never does. (User-provided: g++ 12 takes a defaulted copy that is
-  // trivial as noexcept whatever it says.)
-  static constexpr bool nothrow_hash = std::is_nothrow_invocable_v<const hasher&, K&>;
-  struct slot_ref {
-    std::uint32_t i;
-    explicit slot_ref(std::uint32_t v) noexcept : i(v) {}
-    slot_ref(const slot_ref& o) noexcept(nothrow_hash) : i(o.i) {}
-    slot_ref& operator=(const slot_ref&) noexcept = default;
-  };
-  struct lookup {
-    const K* key;
-    std::size_t hash;
-  };
-  // The table stores node indices; it hashes and compares them through the node vector, and
-  // finds a key by a lookup carrying the hash computed once per operation. That hash is already
-  // mixed (table_hash_of), so the table is told not to mix it again: boost's own mixing cost
-  // about 9 instructions a probe, and a miss on mixed_zipf probes four times.
-  struct table_hash {
-    using is_transparent = void;
-    using is_avalanching = void;
-    const std::vector<node>* nodes;
-    const hasher* hash;
-    std::size_t operator()(slot_ref r) const {
-      return table_hash_of(detail::mix64(
-          static_cast<std::uint64_t>((*hash)(const_cast<node&>((*nodes)[r.i]).key()))));
-    }
-    std::size_t operator()(const lookup& l) const noexcept { return l.hash; }
-  };
-  struct table_eq {
-    using is_transparent = void;
-    const std::vector<node>* nodes;
-    bool operator()(slot_ref a, slot_ref b) const noexcept { return a.i == b.i; }
-    bool operator()(const lookup& l, slot_ref r) const {
-      return *l.key == const_cast<node&>((*nodes)[r.i]).key();
-    }
-    bool operator()(slot_ref r, const lookup& l) const { return (*this)(l, r); }
-  };
-
-  using table_type = boost::unordered_flat_set<slot_ref, table_hash, table_eq>;
+  // A shard's index from keys to nodes: it hashes nothing itself, so a lookup hands it the
+  // hash computed once per operation, and a rebuild asks for each node's (table_hash_of).
+  using table_type = detail::node_index;
+  static constexpr auto no_position = table_type::npos;
 
   // What eviction policies and the timer wheel see of a shard's nodes.
   struct nodes_view {
@@ -726,15 +686,16 @@ class cache {
   struct alignas(cache_line_size) shard {
     shard(cache& c, std::uint64_t cap, std::int64_t now)
         : mu(make_lock(c.reader_slots_)),
-          table(0, table_hash{&nodes, &c.hash_}, table_eq{&nodes}),
           capacity(cap),
           policy(make_policy(cap)),
           inflight(0, c.hash_),
           wheel(make_wheel(now)) {
       // One node more than the capacity: an insert into a full shard evicts after it links the
       // new node, and a vector grown for that one node would double.
-      if constexpr (unit_weight)
+      if constexpr (unit_weight) {
         nodes.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(cap, 1u << 16) + 1));
+        table.expect(static_cast<std::size_t>(std::min<std::uint64_t>(cap, 1ull << 32) + 1));
+      }
     }
     static shard_lock make_lock(unsigned slots) {
       if constexpr (shared_reads) {
@@ -794,7 +755,7 @@ class cache {
     std::array<std::uint32_t, read_batch> read_nodes;
     std::array<std::uint64_t, read_batch> read_hashes;
     // Scratch of expire(): table positions of the nodes being expired.
-    std::vector<typename table_type::iterator> expiring_positions;
+    std::vector<table_type::position> expiring_positions;
   };
 
   // Removed entries, told to the listener once the lock is released.
@@ -978,11 +939,16 @@ class cache {
     }
   }
 
+  // The index of k's node, or nil_node; h is the table's hash of k.
+  HOTPATH_ALWAYS_INLINE std::uint32_t find_node(shard& s, const K& k, std::size_t h) {
+    auto p = s.table.find(h, [&](std::uint32_t i) { return k == s.nodes[i].key(); });
+    return p == no_position ? detail::nil_node : s.table.at(p);
+  }
+
   // The index of k's node if live; an expired node found on the way is removed.
   std::uint32_t live_index(locked_key& at, const K& k) {
-    auto it = at.s.table.find(lookup{&k, at.h});
-    if (it == at.s.table.end()) return detail::nil_node;
-    std::uint32_t i = it->i;
+    std::uint32_t i = find_node(at.s, k, at.h);
+    if (i == detail::nil_node) return i;
     if constexpr (expiring) {
       if (at.s.nodes[i].timer.at <= at.now) {
         remove(at.s, i, removal_cause::expired, at.ev);
@@ -1247,16 +1213,12 @@ class cache {
     n.links.queue = unlisted;
     if constexpr (!unit_weight) n.wt.w = static_cast<std::uint32_t>(w);
     try {
-      // The table grows to stay at most 60% full. A full shard that keeps evicting erases and
-      // inserts all the time, and the table rehashes in place after enough erases from groups
-      // that had overflowed (its guard against probe-length drift). At up to 87.5% load that
-      // came every few dozen evictions: 4% of mixed_zipf's time, 6% of a weighted cache's
-      // instructions; at 60% or less groups rarely overflow. It costs 0 to 10 bytes an entry,
-      // by how the capacity falls on the table's power-of-two sizes (6 for 100k entries on 512
-      // shards, none for 1M).
-      if (s.table.size() * 5 >= s.table.bucket_count() * 3)
-        s.table.reserve(s.table.size() * 5 / 3 + 1);
-      s.table.insert(slot_ref{i});
+      // The index stays at most 60% full: a full shard that keeps evicting erases and inserts
+      // all the time, and at that load groups rarely overflow, so the rebuilds that undo the
+      // overflow marks of erased entries are rare (with boost's table at up to 87.5%, they came
+      // every few dozen evictions: 4% of mixed_zipf's time).
+      s.table.prepare_insert([&](std::uint32_t j) { return table_hash_of(view(s).hash(j)); });
+      s.table.insert(table_hash_of(m), i);
     } catch (...) {
       n.destroy();
       n.links.queue = 0;
@@ -1451,8 +1413,7 @@ class cache {
       typename shard_lock::scoped_reader r(s.mu, detail::thread_slot());
       if (!r) return shared_result::busy;
       read_log& log = r.payload();
-      auto it = s.table.find(lookup{&k, hm.first});
-      i = it == s.table.end() ? detail::nil_node : it->i;
+      i = find_node(s, k, hm.first);
       if (i == detail::nil_node && !log_miss) return shared_result::miss;
       auto nv = view(s);
       bool plain = false;
@@ -1498,15 +1459,15 @@ class cache {
   // Node i's place in the table, found by its key's hash; if the user's hash throws (for a key
   // it hashed before), by a scan of the table, so that a removal under way (an eviction, the
   // wheel's expiry of a whole bucket) is never left half done.
-  typename table_type::iterator position_of(shard& s, std::uint32_t i) {
+  table_type::position position_of(shard& s, std::uint32_t i) {
     try {
-      if (auto it = s.table.find(slot_ref{i}); it != s.table.end()) return it;
+      auto p =
+          s.table.find(table_hash_of(view(s).hash(i)), [i](std::uint32_t j) { return j == i; });
+      if (p != no_position) return p;
     } catch (...) {
     }
-    for (auto it = s.table.begin(); it != s.table.end(); ++it) {
-      if (it->i == i) return it;
-    }
-    std::terminate();  // every live node is in the table: erasing end() would corrupt it
+    if (auto p = s.table.scan_for(i); p != no_position) return p;
+    std::terminate();  // every live node is in the table: erasing no position would corrupt it
   }
 
   // Grows the listener's list before a removal starts, so that the push_back in forget() cannot
