@@ -694,7 +694,11 @@ class cache {
       // new node, and a vector grown for that one node would double.
       if constexpr (unit_weight) {
         nodes.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(cap, 1u << 16) + 1));
-        table.expect(static_cast<std::size_t>(std::min<std::uint64_t>(cap, 1ull << 32) + 1));
+        // An eighth more than the shard holds: erases from groups that inserts overflowed each
+        // lower the index's load limit until it rebuilds, and a full shard that keeps evicting
+        // would otherwise rebuild every few such erases.
+        std::size_t most = static_cast<std::size_t>(std::min<std::uint64_t>(cap, 1ull << 32) + 1);
+        table.expect(most + most / 8);
       }
     }
     static shard_lock make_lock(unsigned slots) {

@@ -29,6 +29,7 @@
 // when the entries still fit) once it is reached.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -106,11 +107,11 @@ class node_index {
     rebuild(need <= now ? now : std::max(need, std::min(2 * now, bound)), hash_of);
   }
 
-  /// Reserves room for `n` entries in all (see prepare_insert).
+  /// Reserves room for `n` entries in all (see prepare_insert); never shrinks the table.
   template <class HashOf>
   void reserve(std::size_t n, HashOf&& hash_of) {
     if (n <= max_load_) return;
-    rebuild(groups_for(n), hash_of);
+    rebuild(std::max(groups_for(n), owned_ == nullptr ? std::size_t{0} : count_), hash_of);
   }
 
   /// Stores node index i with hash h; needs a prepare_insert first. Cannot throw.
