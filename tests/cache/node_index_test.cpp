@@ -90,33 +90,6 @@ TEST(NodeIndex, StopsGrowingAtTheSizeTheExpectedEntriesNeed) {
     ASSERT_EQ(f.ix.at(f.find(k)), k);
 }
 
-TEST(NodeIndex, ReserveMakesRoomAtOnce) {
-  fixture f;
-  f.ix.reserve(700, [&](std::uint32_t j) { return f.hash(f.keys[j]); });
-  std::size_t slots = f.ix.slot_count();
-  EXPECT_EQ(slots, 98u * hd::node_index::group_slots);  // 700 / 0.6 = 1167 slots: 98 groups
-  for (std::uint64_t k = 0; k < 700; ++k)
-    f.add(k);
-  EXPECT_EQ(f.ix.slot_count(), slots);
-}
-
-// A reserve for fewer entries than the table holds room for never shrinks it, even once
-// erases from overflowed groups have lowered its load limit below what is asked.
-TEST(NodeIndex, ReserveNeverShrinks) {
-  fixture f;
-  f.hash_mask = 0x11;  // one probe sequence: every group but the last overflows
-  for (std::uint64_t k = 0; k < 60; ++k)
-    f.add(k);
-  std::size_t slots = f.ix.slot_count();
-  for (std::uint64_t k = 0; k < 50; ++k)
-    f.ix.erase(f.find(k));
-  // 16 groups hold 115 at 60%; the 50 erases from overflowed groups lowered that below 70.
-  f.ix.reserve(70, [&](std::uint32_t j) { return f.hash(f.keys[j]); });
-  EXPECT_EQ(f.ix.slot_count(), slots);
-  for (std::uint64_t k = 50; k < 60; ++k)
-    EXPECT_EQ(f.ix.at(f.find(k)), k);
-}
-
 // Every hash has the same home group and tag: each lookup walks the probe sequence and checks
 // every slot of every group on it.
 TEST(NodeIndex, EqualHashesProbeOnAcrossGroups) {

@@ -107,13 +107,6 @@ class node_index {
     rebuild(need <= now ? now : std::max(need, std::min(2 * now, bound)), hash_of);
   }
 
-  /// Reserves room for `n` entries in all (see prepare_insert); never shrinks the table.
-  template <class HashOf>
-  void reserve(std::size_t n, HashOf&& hash_of) {
-    if (n <= max_load_) return;
-    rebuild(std::max(groups_for(n), owned_ == nullptr ? std::size_t{0} : count_), hash_of);
-  }
-
   /// Stores node index i with hash h; needs a prepare_insert first. Cannot throw.
   position insert(std::uint64_t h, std::uint32_t i) noexcept {
     position p = place(groups_, count_, h, i);
