@@ -9,6 +9,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <new>
 
@@ -155,15 +156,19 @@ class frequency_sketch {
 
   /// Counts one more access to the key with mixed hash `h`.
   void increment(std::uint64_t h) noexcept {
-    std::uint64_t* block = block_of(h);
+    auto* block = reinterpret_cast<unsigned char*>(block_of(h));
+    const std::uint64_t r = spread(h);
     bool added = false;
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 4
 #endif
     for (unsigned i = 0; i < 4; ++i) {
-      spot s = place(h, i);
-      if (((block[s.word] >> s.shift) & 0xf) < 15) {
-        block[s.word] += std::uint64_t{1} << s.shift;
+      spot s = place(r, i);
+      std::uint32_t w;
+      std::memcpy(&w, block + s.byte, sizeof w);
+      if (((w >> s.shift) & 0xf) < 15) {
+        w += std::uint32_t{1} << s.shift;
+        std::memcpy(block + s.byte, &w, sizeof w);
         added = true;
       }
     }
@@ -181,21 +186,25 @@ class frequency_sketch {
 
   /// The estimated access count (0..15) of the key with mixed hash `h`.
   [[nodiscard]] unsigned frequency(std::uint64_t h) const noexcept {
-    const std::uint64_t* block = block_of(h);
+    const auto* block = reinterpret_cast<const unsigned char*>(block_of(h));
+    const std::uint64_t r = spread(h);
     unsigned f = 15;
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 4
 #endif
     for (unsigned i = 0; i < 4; ++i) {
-      spot s = place(h, i);
-      f = std::min(f, static_cast<unsigned>((block[s.word] >> s.shift) & 0xf));
+      spot s = place(r, i);
+      std::uint32_t w;
+      std::memcpy(&w, block + s.byte, sizeof w);
+      f = std::min(f, (w >> s.shift) & 0xf);
     }
     return f;
   }
 
  private:
+  // A counter's 32-bit word, as a byte offset in the block, and its shift in that word.
   struct spot {
-    unsigned word;
+    unsigned byte;
     unsigned shift;
   };
   struct aligned_delete {
@@ -209,10 +218,16 @@ class frequency_sketch {
   [[nodiscard]] std::uint64_t* block_of(std::uint64_t h) const noexcept {
     return table_.get() + (static_cast<std::size_t>(h & block_mask_) << 3);
   }
-  [[nodiscard]] static spot place(std::uint64_t h, unsigned i) noexcept {
-    std::uint64_t r = (h >> 32) * 0x9e3779b97f4a7c15ull;
-    auto q = static_cast<unsigned>(r >> (59 - 5 * i)) & 31;
-    return {2 * i + (q >> 4), (q & 15) * 4};
+  [[nodiscard]] static std::uint64_t spread(std::uint64_t h) noexcept {
+    return (h >> 32) * 0x9e3779b97f4a7c15ull;
+  }
+  // Counter i is nibble q of the block's 16-byte lane i, q being bits 59-5i to 63-5i of r: bits
+  // 4q to 4q + 3 of the lane, read as one of its four 32-bit words (little-endian: the same bits
+  // as nibble q % 16 of 64-bit word 2i + q / 16). A 32-bit shift needs no mask of its count, so
+  // a counter takes about three instructions fewer than with 64-bit words.
+  [[nodiscard]] static spot place(std::uint64_t r, unsigned i) noexcept {
+    auto bit = static_cast<unsigned>(r >> (57 - 5 * i)) & 124;  // 4q
+    return {16 * i + ((bit >> 5) << 2), bit & 31};
   }
   static std::uint64_t words_for(std::uint64_t capacity) noexcept {
     return std::bit_ceil(std::max<std::uint64_t>(capacity, 8));
