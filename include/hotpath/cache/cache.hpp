@@ -1449,13 +1449,18 @@ class cache {
   void evict_to(shard& s, std::uint64_t limit, removals& ev) {
     flush_reads(s);
     auto nv = view(s);
-    s.policy.evict(nv, limit, [&](std::uint32_t i) { remove(s, i, removal_cause::evicted, ev); });
+    // A policy that hashed the node it evicts (an admission duel) hands over that mixed hash.
+    s.policy.evict(nv, limit, [&](std::uint32_t i, auto... m) {
+      remove(s, i, removal_cause::evicted, ev, m...);
+    });
   }
 
-  // Removes node i. Only the listener's copy of the entry can throw, and then nothing changed.
-  void remove(shard& s, std::uint32_t i, removal_cause cause, removals& ev) {
+  // Removes node i (whose mixed hash is m, if given). Only the listener's copy of the entry can
+  // throw, and then nothing changed.
+  template <class... Hash>
+  void remove(shard& s, std::uint32_t i, removal_cause cause, removals& ev, Hash... m) {
     room_for(ev, 1);
-    auto at = position_of(s, i);
+    auto at = position_of(s, i, m...);
     forget(s, i, cause, ev);
     s.table.erase(at);
   }
@@ -1465,11 +1470,17 @@ class cache {
   // wheel's expiry of a whole bucket) is never left half done.
   table_type::position position_of(shard& s, std::uint32_t i) {
     try {
-      auto p =
-          s.table.find(table_hash_of(view(s).hash(i)), [i](std::uint32_t j) { return j == i; });
-      if (p != no_position) return p;
+      return position_of(s, i, view(s).hash(i));
     } catch (...) {
     }
+    return scan_position(s, i);
+  }
+  // Node i's place in the table, given its mixed hash m.
+  table_type::position position_of(shard& s, std::uint32_t i, std::uint64_t m) noexcept {
+    auto p = s.table.find(table_hash_of(m), [i](std::uint32_t j) { return j == i; });
+    return p != no_position ? p : scan_position(s, i);
+  }
+  static table_type::position scan_position(shard& s, std::uint32_t i) noexcept {
     if (auto p = s.table.scan_for(i); p != no_position) return p;
     std::terminate();  // every live node is in the table: erasing no position would corrupt it
   }

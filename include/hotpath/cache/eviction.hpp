@@ -28,11 +28,26 @@
 #include <concepts>
 #include <cstdint>
 #include <new>
+#include <type_traits>
 
 #include "hotpath/cache/detail/node_list.hpp"
 #include "hotpath/config.hpp"
 
 namespace hotpath::inline HOTPATH_ABI {
+namespace detail {
+
+// Removes node i through an eviction's remove callback, handing it i's hash (Nodes::hash) when
+// it takes one, so that a cache need not hash i's key again to find it in its index.
+template <class Remove>
+void remove_hashed(Remove& remove, std::uint32_t i, std::uint64_t hash) {
+  if constexpr (std::is_invocable_v<Remove&, std::uint32_t, std::uint64_t>) {
+    remove(i, hash);
+  } else {
+    remove(i);
+  }
+}
+
+}  // namespace detail
 namespace eviction {
 
 /// The protected segment's share of a main region of weight `main`: 80%, but always leaving
@@ -269,10 +284,12 @@ struct w_tinylfu {
           continue;
         }
         std::uint32_t next = n.links(candidate).next;
-        if (admit(n.hash(candidate), n.hash(victim))) {
-          remove(victim);
+        std::uint64_t candidate_hash = n.hash(candidate);
+        std::uint64_t victim_hash = n.hash(victim);
+        if (admit(candidate_hash, victim_hash)) {
+          detail::remove_hashed(remove, victim, victim_hash);
         } else {
-          remove(candidate);
+          detail::remove_hashed(remove, candidate, candidate_hash);
           candidate = next;
         }
       }
