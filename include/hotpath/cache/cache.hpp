@@ -229,7 +229,7 @@ class cache {
     }
     check_refresh_ahead();
     unsigned n = pick_shards();
-    shard_bits_ = static_cast<unsigned>(std::countr_zero(n));
+    shard_shift_ = 63 - static_cast<unsigned>(std::countr_zero(n));
     std::int64_t now = now_ns();
     shards_.reserve(n);
     for (unsigned i = 0; i < n; ++i) {
@@ -839,8 +839,9 @@ class cache {
     return {table_hash_of(m), m};
   }
   shard& shard_for(std::uint64_t m) noexcept {
-    return shard_bits_ == 0 ? *shards_[0]
-                            : *shards_[static_cast<std::size_t>(m >> (64 - shard_bits_))];
+    // m's top log2(shards) bits: shifting by one first keeps the count under 64 for one shard,
+    // so that no test for that case sits on every operation.
+    return *shards_[static_cast<std::size_t>((m >> 1) >> shard_shift_)];
   }
   nodes_view view(shard& s) noexcept { return {s.nodes.data(), &hash_}; }
 
@@ -1744,7 +1745,7 @@ class cache {
   [[no_unique_address]] expiry_type expiry_;
   [[no_unique_address]] weigher_type weigher_{};
   [[no_unique_address]] hasher hash_{};
-  unsigned shard_bits_ = 0;
+  unsigned shard_shift_ = 63;  // 63 - log2(shards): see shard_for
   // Read on every get with shared_reads, written once or twice: a line of their own.
   struct alignas(cache_line_size) thread_use {
     std::atomic<unsigned> owner{0};   // thread_slot() of the first thread to read (0: none yet)
