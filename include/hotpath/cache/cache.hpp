@@ -674,7 +674,7 @@ class cache {
   // lock (a plain load and store each way on x86).
   class shard_total {
    public:
-    void add(std::uint64_t d) noexcept {
+    HOTPATH_ALWAYS_INLINE void add(std::uint64_t d) noexcept {
       v_.store(v_.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
     }
     [[nodiscard]] std::uint64_t get() const noexcept { return v_.load(std::memory_order_relaxed); }
