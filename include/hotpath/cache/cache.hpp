@@ -247,7 +247,7 @@ class cache {
       std::optional<V> out;
       if (read_shared() && shared_get(k, out, true) != shared_result::busy) return out;
     }
-    return with_key(k, [&](locked_key& at) {
+    return read_key(k, [&](locked_key& at) {
       std::optional<V> out;
       if (std::uint32_t i = live_index(at, k); i != detail::nil_node) {
         touch(at, i);
@@ -280,7 +280,7 @@ class cache {
           return find_node(s, k, hm.first) != detail::nil_node;
       }
     }
-    return with_key(k, [&](locked_key& at) { return live_index(at, k) != detail::nil_node; });
+    return read_key(k, [&](locked_key& at) { return live_index(at, k) != detail::nil_node; });
   }
 
   /// Stores `v` for `k`, replacing (listener: replaced) any value there.
@@ -869,6 +869,18 @@ class cache {
     auto result = under_lock_told(k, ev, std::forward<F>(f));
     notify(ev);
     return result;
+  }
+
+  // with_key for a get or a contains. Without expiry they remove nothing, so there is no
+  // listener to tell: no call to notify().
+  template <class F>
+  auto read_key(const K& k, F&& f) {
+    if constexpr (expiring) {
+      return with_key(k, std::forward<F>(f));
+    } else {
+      removals none;
+      return under_lock(k, none, std::forward<F>(f));
+    }
   }
 
   // under_lock that, with expiry, still tells the listener of the entries the wheel reclaimed
